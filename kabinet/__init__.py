@@ -1,0 +1,1 @@
+"""Kabinet: the self-service portal and billing core of a telecom operator."""

@@ -1,0 +1,8 @@
+"""Demo data loaders, one per domain, run in order by `kabinet demo`. Each is idempotent and returns
+lines describing the demo logins it created (shown by `make run`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LOADERS: list[Callable[[], list[str] | None]] = []

@@ -1,0 +1,66 @@
+"""Login identities. A User is a phone and/or an email with a password; it belongs to a Customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.customers.models import Customer
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str | None = None, password: str | None = None, **extra: Any) -> User:
+        email = self.normalize_email(email).lower() if email else None
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str | None = None, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email=email, password=password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Phone in E.164 (+79171234567); email lower-cased. At least one of them is set.
+    phone = models.CharField(_("телефон"), max_length=16, unique=True, null=True, blank=True)
+    phone_verified = models.BooleanField(default=False)
+    email = models.EmailField(_("электронная почта"), unique=True, null=True, blank=True)
+    email_verified = models.BooleanField(default=False)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)  # type: ignore[misc]
+    date_joined = models.DateTimeField(default=timezone.now)
+    language = models.CharField(max_length=8, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivation_reason = models.CharField(max_length=255, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone__isnull=False) | Q(email__isnull=False), name="user_has_phone_or_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone or f"user #{self.pk}"
+
+    @property
+    def login_name(self) -> str:
+        return self.phone or self.email or ""
