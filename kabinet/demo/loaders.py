@@ -6,3 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 LOADERS: list[Callable[[], list[str] | None]] = []
+
+# News do not depend on other demo data.
+from kabinet.demo.news import load_news  # noqa: E402
+
+LOADERS.append(load_news)

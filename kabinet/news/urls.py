@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kabinet.news import views
 
 app_name = "news"
-urlpatterns: list = []
+urlpatterns = [
+    path("news/", views.news_list, name="list"),
+    path("news/<int:pk>/", views.news_detail, name="detail"),
+]
