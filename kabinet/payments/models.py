@@ -123,3 +123,135 @@ class Refund(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(amount_kopecks__gt=0), name="refund_amount_positive")
         ]
+
+
+# --- Bank registries, e-wallets, autopay (helper PAY-B; kabinet/payments/registries.py, wallets.py,
+# autopay.py) ---------------------------------------------------------------------------------------
+
+
+class RegistryImport(TimeStampedModel):
+    """One uploaded bank payment registry file and its summary (docs/registries.md)."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("Обрабатывается")
+        DONE = "done", _("Загружен")
+        FAILED = "failed", _("Ошибка")
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Загрузка в бэк-офисе")
+        CLI = "cli", _("Командная строка")
+
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    encoding = models.CharField(max_length=16, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    error = models.TextField(blank=True)
+    lines_total = models.PositiveIntegerField(default=0)
+    credited_count = models.PositiveIntegerField(default=0)
+    credited_kopecks = models.BigIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    review_count = models.PositiveIntegerField(default=0)
+    # The sum of every line with a readable amount (credited, duplicate or in review).
+    total_kopecks = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"registry {self.file_name} #{self.pk}"
+
+
+class RegistryLine(models.Model):
+    """One line of a registry file. Nothing is dropped: every line is stored with its outcome."""
+
+    class Status(models.TextChoices):
+        CREDITED = "credited", _("Зачислен")
+        DUPLICATE = "duplicate", _("Повтор, не зачислен")
+        NEEDS_REVIEW = "needs_review", _("Требует проверки")
+        RESOLVED = "resolved", _("Зачислен после проверки")
+        REJECTED = "rejected", _("Отклонён")
+
+    registry_import = models.ForeignKey(RegistryImport, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    raw = models.CharField(max_length=1000, blank=True)
+    bank = models.CharField(max_length=64, blank=True)
+    bank_transaction_id = models.CharField(max_length=128, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    account_number = models.CharField(max_length=64, blank=True)
+    amount_kopecks = models.BigIntegerField(null=True, blank=True)
+    payer = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+    personal_account = models.ForeignKey(
+        PersonalAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["registry_import_id", "line_no"]
+        indexes = [models.Index(fields=["registry_import", "status"], name="registry_line_import_status")]
+
+
+class WalletLink(TimeStampedModel):
+    """An e-wallet linked in the profile (through the acquirer's wallet method)."""
+
+    class WalletType(models.TextChoices):
+        YOOMONEY = "yoo_money", _("ЮMoney")
+        QIWI = "qiwi", _("QIWI Кошелёк")
+        SBERPAY = "sberbank", _("SberPay")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet_links")
+    wallet_type = models.CharField(max_length=20, choices=WalletType.choices)
+    masked_id = models.CharField(max_length=64)
+    # The acquirer's saved payment method id (charging a linked wallet without a redirect).
+    payment_method_id = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "wallet_type", "masked_id"],
+                condition=Q(is_active=True),
+                name="uniq_active_wallet_link",
+            )
+        ]
+        ordering = ["-created_at", "-id"]
+
+
+class AutopaySetting(TimeStampedModel):
+    """Autopay for one personal account: a saved card tops it up by a trigger, within limits."""
+
+    class Trigger(models.TextChoices):
+        LOW_BALANCE = "low_balance", _("Когда по прогнозу осталось мало дней")
+        DAY_OF_MONTH = "day_of_month", _("В выбранный день месяца")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="autopays")
+    personal_account = models.ForeignKey(PersonalAccount, on_delete=models.CASCADE, related_name="autopays")
+    enabled = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.LOW_BALANCE)
+    days_left_threshold = models.PositiveSmallIntegerField(default=3)
+    day_of_month = models.PositiveSmallIntegerField(default=1)
+    amount_kopecks = models.BigIntegerField()
+    max_per_payment_kopecks = models.BigIntegerField(default=1_500_000)
+    max_per_month_kopecks = models.BigIntegerField(default=3_000_000)
+    # The acquirer's saved card.
+    payment_method_id = models.CharField(max_length=64, blank=True)
+    card_mask = models.CharField(max_length=32, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "personal_account"], name="uniq_autopay_user_account"),
+            models.CheckConstraint(condition=Q(amount_kopecks__gt=0), name="autopay_amount_positive"),
+        ]
