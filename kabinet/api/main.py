@@ -46,3 +46,12 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 @api.get("/health", tags=["meta"])
 def health(request: HttpRequest) -> dict:
     return {"status": "ok"}
+
+
+from kabinet.api import me  # noqa: E402
+
+api.add_router("/me", me.router)
+
+from kabinet.api import accounts  # noqa: E402
+
+api.add_router("/accounts", accounts.router)

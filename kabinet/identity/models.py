@@ -64,3 +64,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def login_name(self) -> str:
         return self.phone or self.email or ""
+
+
+# Devices a subscriber has logged in from (new-device login notices): kabinet/identity/devices.py.
+from kabinet.identity.devices import KnownDevice  # noqa: E402, F401
