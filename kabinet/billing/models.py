@@ -207,6 +207,43 @@ class BillingRun(models.Model):
     total_kopecks = models.BigIntegerField(default=0)
     blocked_count = models.BigIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # Chunks of personal accounts (pk ranges of BILLING_CHUNK_SIZE) planned and finished by this run;
+    # chunks already billed for this date by an earlier run are counted as skipped.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_skipped = models.PositiveIntegerField(default=0)
+    chunk_size = models.PositiveIntegerField(default=0)
+    triggered_by = models.CharField(max_length=20, default="cli")
 
     class Meta:
         ordering = ["-started_at"]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class BillingRunChunk(models.Model):
+    """The done marker of one chunk of one billing date, written in the chunk's own transaction.
+
+    A rerun of the same date skips a chunk with a marker without touching its transfers, and two
+    workers given the same chunk serialize on the unique (run_date, chunk_start): the second one sees
+    the first one's marker and does nothing.
+    """
+
+    run_date = models.DateField()
+    chunk_start = models.BigIntegerField()
+    chunk_end = models.BigIntegerField()
+    run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="chunks")
+    accounts_count = models.BigIntegerField(default=0)
+    charges_count = models.BigIntegerField(default=0)
+    total_kopecks = models.BigIntegerField(default=0)
+    blocked_count = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run_date", "chunk_start"], name="uniq_billing_chunk_date_start")
+        ]
