@@ -20,7 +20,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.numbers import personal_account_number_random
 from kabinet.core.audit import audit_log
-from kabinet.core.exceptions import Conflict, DomainError
+from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.customers.models import Contract, Customer
 
 # Codes of the operator's own ledger accounts.
@@ -240,3 +240,185 @@ def personal_account_unblock_if_paid(*, personal_account: PersonalAccount, actor
             actor=actor,
         )
     return True
+
+
+# --- Staff actions on personal accounts: manual adjustments, flags, status (back office) ---------------
+
+ADJUSTMENT_KEY_PREFIX = "adjustment:"
+
+
+class AdjustmentDirection:
+    CREDIT = "credit"  # money onto the subscriber's account
+    DEBIT = "debit"  # money off the subscriber's account
+
+
+def _staff_required(actor: Any) -> None:
+    if not (getattr(actor, "is_authenticated", False) and getattr(actor, "is_staff", False)):
+        raise PermissionDenied(_("Это действие доступно только сотрудникам оператора."))
+
+
+def _reason_required(reason: str) -> str:
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise DomainError(_("Укажите причину."), code="reason_required", field="reason")
+    return cleaned
+
+
+def ledger_adjustment_post(
+    *,
+    personal_account: PersonalAccount,
+    direction: str,
+    amount_kopecks: int,
+    reason: str,
+    actor: Any,
+    token: str,
+) -> TransferResult:
+    """A manual credit or debit of a personal account by staff, against the ``adjustments`` account.
+
+    Idempotent by the client ``token`` (a form's hidden token): a replay returns the same transfer and
+    writes no second audit row. The subscriber sees it in the history with the reason in plain words.
+    A credit that brings an account blocked for debt back above its limit restores service.
+    """
+    _staff_required(actor)
+    reason = _reason_required(reason)
+    if direction not in (AdjustmentDirection.CREDIT, AdjustmentDirection.DEBIT):
+        raise DomainError(
+            _("Выберите: зачисление или списание."), code="invalid_direction", field="direction"
+        )
+    if not isinstance(amount_kopecks, int) or isinstance(amount_kopecks, bool) or amount_kopecks <= 0:
+        raise DomainError(_("Сумма должна быть больше нуля."), code="invalid_amount", field="amount")
+    token = (token or "").strip()
+    if not token or len(token) > 100:
+        raise DomainError(_("Форма устарела, откройте её заново."), code="invalid_token")
+    adjustments = ledger_account_system(code=ADJUSTMENTS)
+    if direction == AdjustmentDirection.CREDIT:
+        debit, credit = adjustments, personal_account.ledger_account
+        what = _("Зачисление оператором")
+    else:
+        debit, credit = personal_account.ledger_account, adjustments
+        what = _("Списание оператором")
+    with transaction.atomic():
+        result = ledger_transfer_post(
+            key=f"{ADJUSTMENT_KEY_PREFIX}{token}",
+            debit=debit,
+            credit=credit,
+            amount_kopecks=amount_kopecks,
+            kind=LedgerTransfer.Kind.ADJUSTMENT,
+            value_date=timezone.localdate(),
+            description=f"{what}: {reason}",
+            actor=actor,
+            reason=reason,
+        )
+        if result.created:
+            audit_log(
+                actor=actor,
+                action="ledger.adjustment",
+                target=personal_account,
+                new={
+                    "direction": direction,
+                    "amount_kopecks": amount_kopecks,
+                    "transfer_id": result.transfer.pk,
+                    "key": result.transfer.key,
+                },
+                reason=reason,
+            )
+    if result.created and direction == AdjustmentDirection.CREDIT:
+        personal_account_unblock_if_paid(personal_account=personal_account, actor=actor)
+    return result
+
+
+def personal_account_update_flags(
+    *,
+    personal_account: PersonalAccount,
+    actor: Any,
+    reason: str,
+    cash_payment_ban: bool | None = None,
+    credit_limit_kopecks: int | None = None,
+) -> PersonalAccount:
+    """Staff change of the cash-payment ban and/or the credit limit, with a reason (audited)."""
+    _staff_required(actor)
+    reason = _reason_required(reason)
+    if credit_limit_kopecks is not None and (
+        not isinstance(credit_limit_kopecks, int)
+        or isinstance(credit_limit_kopecks, bool)
+        or credit_limit_kopecks < 0
+    ):
+        raise DomainError(
+            _("Кредитный лимит не может быть отрицательным."),
+            code="invalid_credit_limit",
+            field="credit_limit",
+        )
+    with transaction.atomic():
+        account = personal_account_lock(personal_account_id=personal_account.pk)
+        old: dict[str, Any] = {}
+        new: dict[str, Any] = {}
+        if cash_payment_ban is not None and cash_payment_ban != account.cash_payment_ban:
+            old["cash_payment_ban"], new["cash_payment_ban"] = account.cash_payment_ban, cash_payment_ban
+            account.cash_payment_ban = cash_payment_ban
+        if credit_limit_kopecks is not None and credit_limit_kopecks != account.credit_limit_kopecks:
+            old["credit_limit_kopecks"] = account.credit_limit_kopecks
+            new["credit_limit_kopecks"] = credit_limit_kopecks
+            account.credit_limit_kopecks = credit_limit_kopecks
+        if not new:
+            raise DomainError(_("Значения не изменились."), code="no_change")
+        account.save(update_fields=[*new.keys(), "updated_at"])
+        audit_log(
+            actor=actor, action="personal_account.flags", target=account, old=old, new=new, reason=reason
+        )
+    if "credit_limit_kopecks" in new:
+        personal_account_unblock_if_paid(personal_account=account, actor=actor)
+    return account
+
+
+class StaffStatusAction:
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    TERMINATE = "terminate"
+
+
+def personal_account_staff_status_change(
+    *, personal_account: PersonalAccount, action: str, reason: str, actor: Any
+) -> PersonalAccount:
+    """Block by the operator, unblock, or terminate a personal account, with a reason (audited).
+
+    Block: from active or blocked for debt. Unblock: only a block by the operator; the account becomes
+    active, or blocked for debt if its balance is below minus its credit limit. Terminate: from any
+    status except terminated; open subscriptions end today. A terminated account stays terminated.
+    """
+    _staff_required(actor)
+    reason = _reason_required(reason)
+    status = PersonalAccount.Status
+    with transaction.atomic():
+        account = personal_account_lock(personal_account_id=personal_account.pk)
+        if account.status == status.TERMINATED:
+            raise Conflict(_("Лицевой счёт закрыт, его статус больше не меняется."))
+        if action == StaffStatusAction.BLOCK:
+            if account.status not in (status.ACTIVE, status.BLOCKED_DEBT):
+                raise Conflict(
+                    _(
+                        "Заблокировать можно только активный или заблокированный за неуплату счёт (сейчас: %(s)s)."
+                    )
+                    % {"s": account.get_status_display()}
+                )
+            target = status.BLOCKED_OPERATOR
+        elif action == StaffStatusAction.UNBLOCK:
+            if account.status != status.BLOCKED_OPERATOR:
+                raise Conflict(_("Разблокировать можно только счёт, заблокированный оператором."))
+            in_debt = account.ledger_account.balance_kopecks + account.credit_limit_kopecks < 0
+            target = status.BLOCKED_DEBT if in_debt else status.ACTIVE
+        elif action == StaffStatusAction.TERMINATE:
+            target = status.TERMINATED
+        else:
+            raise DomainError(_("Неизвестное действие со статусом."), code="invalid_action", field="action")
+        account = personal_account_set_status(
+            personal_account=account, status=target, reason=reason, actor=actor
+        )
+        if target == status.TERMINATED:
+            today = timezone.localdate()
+            Subscription.objects.filter(
+                personal_account=account,
+                status__in=(Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED),
+            ).update(
+                status=Subscription.Status.ENDED, ended_on=today, next_tariff=None, next_tariff_from=None
+            )
+    return account
