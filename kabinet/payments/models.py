@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.billing.models import LedgerTransfer, PersonalAccount
@@ -48,6 +48,8 @@ class Payment(TimeStampedModel):
     card_brand = models.CharField(max_length=20, blank=True)  # MIR, VISA, MASTERCARD, MAESTRO
     card_fingerprint = models.CharField(max_length=128, blank=True, db_index=True)
     card_issuer_country = models.CharField(max_length=2, blank=True)
+    # The card class: the acquirer's card product code (classic, gold, prepaid, ...).
+    card_class = models.CharField(max_length=32, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
     # Bank registries: the bank and its transaction id (unique per bank).
     bank = models.CharField(max_length=64, blank=True)
@@ -255,3 +257,56 @@ class AutopaySetting(TimeStampedModel):
             models.UniqueConstraint(fields=["user", "personal_account"], name="uniq_autopay_user_account"),
             models.CheckConstraint(condition=Q(amount_kopecks__gt=0), name="autopay_amount_positive"),
         ]
+
+
+class PaymentRules(models.Model):
+    """The operator's rules for card payments (its terms, section 3). One row (pk=1), edited by staff in the
+    back office through ``payment_rules_update`` (audited); a change applies to new payments.
+
+    List fields are comma-separated codes; an empty list means "no restriction".
+    """
+
+    SINGLETON_PK = 1
+
+    whole_rubles_only = models.BooleanField(_("только целые рубли"), default=True)
+    min_amount_kopecks = models.BigIntegerField(_("минимальная сумма платежа, коп."), default=100)
+    max_amount_kopecks = models.BigIntegerField(_("максимальная сумма платежа, коп."), default=1_500_000)
+    same_card_interval_minutes = models.PositiveIntegerField(
+        _("минимальный интервал между платежами с одной карты, мин."), default=30
+    )
+    # Sum of card payments to one personal account within period_days; 0 = no limit.
+    period_limit_kopecks = models.BigIntegerField(_("лимит за период, коп."), default=0)
+    period_days = models.PositiveIntegerField(_("период, дней"), default=30)
+    # ISO 3166-1 alpha-2 codes of card issuer countries that may pay; empty = any country.
+    allowed_issuer_countries = models.CharField(
+        _("страны эмитента карт"), max_length=255, default="RU", blank=True
+    )
+    # Card brands accepted: MIR, VISA, MASTERCARD, MAESTRO.
+    allowed_card_brands = models.CharField(
+        _("платёжные системы"), max_length=255, default="MIR,VISA,MASTERCARD,MAESTRO", blank=True
+    )
+    # Card classes (the acquirer's card product code: classic, gold, platinum, electron, prepaid,
+    # corporate, ...) that may not pay.
+    blocked_card_classes = models.CharField(
+        _("запрещённые классы карт"), max_length=255, default="", blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(min_amount_kopecks__gt=0), name="rules_min_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(max_amount_kopecks__gte=F("min_amount_kopecks")), name="rules_max_gte_min"
+            ),
+            models.CheckConstraint(condition=Q(period_limit_kopecks__gte=0), name="rules_period_limit_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return "payment rules"
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [item.strip().upper() for item in (value or "").split(",") if item.strip()]

@@ -1,0 +1,621 @@
+"""Writes of the payments domain: start a card payment, settle it from the acquirer's state, refund,
+edit the operator's payment rules.
+
+Money moves in exactly one place, ``_payment_credit_locked``: one ledger transfer with the key
+``payment:<public_id>`` under a row lock on the Payment, so replays and concurrent notifications credit
+once. The acquirer is never called inside a transaction; a notification's body is never trusted: only
+the object id is taken from it and the payment's state is fetched from the acquirer's API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kabinet.billing.models import LedgerTransfer, PersonalAccount
+from kabinet.billing.services import (
+    CLEARING_ACQUIRER,
+    ledger_account_system,
+    ledger_transfer_post,
+    personal_account_lock,
+    personal_account_unblock_if_paid,
+)
+from kabinet.core.audit import audit_log
+from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
+from kabinet.payments.acquirer.client import acquirer_client
+from kabinet.payments.acquirer.interface import (
+    AcquirerError,
+    AcquirerPayment,
+    AcquirerRefund,
+    AcquirerUnavailable,
+    notification_parse,
+)
+from kabinet.payments.models import Payment, PaymentEvent, PaymentRules, Refund
+from kabinet.payments.rules import (
+    payment_amount_parse,
+    payment_card_refusal,
+    payment_check_account,
+    payment_check_amount,
+    payment_check_period,
+    payment_rules_get,
+)
+
+logger = logging.getLogger(__name__)
+
+# Why the acquirer cancelled a payment (cancellation_details.reason), in words for the payer.
+CANCELLATION_REASONS = {
+    "3d_secure_failed": "Не пройдена проверка 3-D Secure (неверный код из SMS).",
+    "call_issuer": "Банк отклонил платёж. Обратитесь в банк, выпустивший карту.",
+    "card_expired": "Срок действия карты истёк.",
+    "country_forbidden": "Оплата картами банков этой страны невозможна.",
+    "expired_on_confirmation": "Платёж не был подтверждён вовремя.",
+    "expired_on_capture": "Платёж не был завершён вовремя.",
+    "fraud_suspected": "Платёж заблокирован банком из-за подозрения на мошенничество.",
+    "general_decline": "Банк отклонил платёж.",
+    "identification_required": "Банк требует идентификации владельца карты.",
+    "insufficient_funds": "Недостаточно средств на карте.",
+    "invalid_card_number": "Неверный номер карты.",
+    "invalid_csc": "Неверный код CVC/CVV.",
+    "issuer_unavailable": "Банк, выпустивший карту, недоступен. Попробуйте позже.",
+    "payment_method_limit_exceeded": "Превышен лимит платежей по карте.",
+    "payment_method_restricted": "Операции по карте запрещены банком.",
+    "canceled_by_merchant": "Платёж отменён.",
+    "permission_revoked": "Платёж отменён.",
+}
+
+_ACTIVE = (Payment.Status.CREATED, Payment.Status.PENDING, Payment.Status.WAITING_FOR_CAPTURE)
+
+
+class AcquirerUnavailableError(DomainError):
+    code = "acquirer_unavailable"
+    status = 503
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _event(payment: Payment, kind: str, message: str = "", **data: Any) -> PaymentEvent:
+    return PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:255], data=data)
+
+
+def payment_lock(*, payment_id: int) -> Payment:
+    """Lock a Payment row for a read-then-write (call inside a transaction)."""
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def payment_status_url(*, payment: Payment) -> str:
+    return settings.SITE_URL + reverse("payments:status", kwargs={"public_id": payment.public_id})
+
+
+# --- starting a payment --------------------------------------------------------------------------
+
+
+def payment_initiate(
+    *,
+    personal_account: PersonalAccount,
+    idempotency_key: str,
+    amount: str | int | None = None,
+    amount_kopecks: int | None = None,
+    receipt_email: str = "",
+    user: Any = None,
+    return_url: str | None = None,
+    method: str = Payment.Method.CARD,
+) -> Payment:
+    """Start a card payment to a personal account under the operator's rules and register it at the
+    acquirer (two-stage: authorised by the payer, captured by us after the card checks).
+
+    ``amount`` is what a person typed in rubles ("157"); ``amount_kopecks`` an exact amount from code.
+    The same ``idempotency_key`` returns the same payment (and retries the acquirer registration if a
+    previous attempt timed out). Raises PaymentRefused (DomainError with ``field``) for rule violations.
+    The payer is sent to ``payment.confirmation_url`` (the acquirer's card page).
+    """
+    idempotency_key = (idempotency_key or "").strip()
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise DomainError(_("Нужен ключ идемпотентности (до 64 символов)."), code="idempotency_key_required")
+    rules = payment_rules_get()
+    if amount_kopecks is None:
+        amount_kopecks = payment_amount_parse(amount=amount, rules=rules)
+    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return _payment_initiate_replay(existing, personal_account, amount_kopecks, return_url)
+    payment_check_amount(amount_kopecks=amount_kopecks, rules=rules)
+    try:
+        with transaction.atomic():
+            # Lock the account: its status and the per-period sum are read-then-written.
+            account = personal_account_lock(personal_account_id=personal_account.pk)
+            payment_check_account(personal_account=account)
+            payment_check_period(personal_account=account, amount_kopecks=amount_kopecks, rules=rules)
+            payment = Payment.objects.create(
+                personal_account=account,
+                user=user if getattr(user, "is_authenticated", False) else None,
+                amount_kopecks=amount_kopecks,
+                method=method,
+                status=Payment.Status.CREATED,
+                idempotency_key=idempotency_key,
+                receipt_email=receipt_email or "",
+            )
+            _event(payment, PaymentEvent.Kind.ACCEPTED)
+    except IntegrityError:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _payment_initiate_replay(existing, personal_account, amount_kopecks, return_url)
+    _payment_register_at_acquirer(payment, return_url=return_url)
+    payment.refresh_from_db()
+    return payment
+
+
+def _payment_initiate_replay(
+    existing: Payment, personal_account: PersonalAccount, amount_kopecks: int, return_url: str | None
+) -> Payment:
+    if existing.personal_account_id != personal_account.pk or existing.amount_kopecks != amount_kopecks:
+        raise Conflict(
+            _("Этот ключ идемпотентности уже использован для другого платежа."), code="idempotency_key_reused"
+        )
+    if existing.status == Payment.Status.CREATED and not existing.acquirer_payment_id:
+        _payment_register_at_acquirer(existing, return_url=return_url)
+        existing.refresh_from_db()
+    return existing
+
+
+def _payment_register_at_acquirer(payment: Payment, *, return_url: str | None) -> None:
+    """POST /payments with an idempotence key derived from the payment, so a retry after a timeout gets
+    the same acquirer payment. Leaves the payment CREATED (and raises) when the acquirer is unavailable."""
+    try:
+        remote = acquirer_client().payment_create(
+            amount_kopecks=payment.amount_kopecks,
+            return_url=return_url or payment_status_url(payment=payment),
+            description=_("Оплата услуг связи, лицевой счёт %(number)s")
+            % {"number": payment.personal_account.number},
+            metadata={
+                "payment_id": str(payment.public_id),
+                "personal_account": payment.personal_account.number,
+            },
+            idempotence_key=f"payment:{payment.public_id}",
+            receipt_email=payment.receipt_email,
+        )
+    except AcquirerUnavailable as exc:
+        logger.warning("acquirer unavailable creating payment %s: %s", payment.public_id, exc)
+        raise AcquirerUnavailableError(
+            _("Банк временно не отвечает. Попробуйте ещё раз через минуту — второй платёж не создастся.")
+        ) from exc
+    except AcquirerError as exc:
+        logger.error("acquirer refused payment %s: %s", payment.public_id, exc)
+        with transaction.atomic():
+            locked = payment_lock(payment_id=payment.pk)
+            if locked.status == Payment.Status.CREATED:
+                locked.status = Payment.Status.CANCELED
+                locked.cancel_reason = _("Банк отклонил создание платежа.")
+                locked.save(update_fields=["status", "cancel_reason", "updated_at"])
+                _event(locked, PaymentEvent.Kind.CANCELED, locked.cancel_reason)
+        raise DomainError(
+            _("Банк отклонил создание платежа. Попробуйте позже."), code="acquirer_refused"
+        ) from exc
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment.pk)
+        if not locked.acquirer_payment_id:
+            locked.acquirer_payment_id = remote.id
+            locked.confirmation_url = remote.confirmation_url
+            if locked.status == Payment.Status.CREATED:
+                locked.status = Payment.Status.PENDING
+            locked.save(update_fields=["acquirer_payment_id", "confirmation_url", "status", "updated_at"])
+
+
+# --- settling from the acquirer's state ----------------------------------------------------------
+
+
+def payment_notification_handle(*, body: Any) -> Payment | None:
+    """An acquirer notification. Only the object id is used; the state is fetched from the acquirer.
+
+    Returns the payment concerned (None for an unknown one). Raises AcquirerUnavailable when the
+    acquirer cannot be asked (the caller answers 5xx so the acquirer retries; reconciliation also
+    settles the payment later). Any number of replays, in any order and concurrently, move money once.
+    """
+    notification = notification_parse(body)
+    if notification.is_refund:
+        refund = Refund.objects.filter(acquirer_refund_id=notification.object_id).first()
+        if refund is None:
+            return None
+        refund_sync(refund=refund)
+        return refund.payment
+    payment = Payment.objects.filter(acquirer_payment_id=notification.object_id).first()
+    if payment is None:
+        logger.warning("notification for unknown acquirer payment %s", notification.object_id)
+        return None
+    return payment_sync(payment=payment)
+
+
+def payment_sync(*, payment: Payment) -> Payment:
+    """Ask the acquirer for the payment's state and act on it (capture/cancel/credit). Idempotent."""
+    if not payment.acquirer_payment_id:
+        if payment.status == Payment.Status.CREATED:
+            _payment_register_at_acquirer(payment, return_url=None)
+            payment.refresh_from_db()
+        if not payment.acquirer_payment_id:
+            return payment
+    client = acquirer_client()
+    remote = client.payment_get(payment_id=payment.acquirer_payment_id)
+    for _step in range(3):
+        action = _payment_apply_remote(payment_id=payment.pk, remote=remote)
+        if action == "capture":
+            remote = client.payment_capture(
+                payment_id=remote.id,
+                amount_kopecks=remote.amount_kopecks,
+                idempotence_key=f"capture:{payment.public_id}",
+            )
+        elif action == "cancel":
+            remote = client.payment_cancel(
+                payment_id=remote.id, idempotence_key=f"cancel:{payment.public_id}"
+            )
+        else:
+            break
+    return Payment.objects.get(pk=payment.pk)
+
+
+def _remote_matches(payment: Payment, remote: AcquirerPayment) -> str:
+    """ "" if the acquirer's object is this payment; otherwise why not (then nothing moves)."""
+    if remote.id != payment.acquirer_payment_id:
+        return "id"
+    if remote.metadata.get("payment_id") not in (None, str(payment.public_id)):
+        return "metadata"
+    if remote.currency != "RUB":
+        return "currency"
+    if remote.amount_kopecks != payment.amount_kopecks:
+        return "amount"
+    return ""
+
+
+def _record_card(payment: Payment, remote: AcquirerPayment) -> list[str]:
+    card = remote.card
+    if card is None or payment.card_fingerprint:
+        return []
+    payment.card_mask = card.mask
+    payment.card_brand = card.brand
+    payment.card_fingerprint = card.fingerprint
+    payment.card_issuer_country = card.issuer_country
+    payment.card_class = card.product_code
+    return ["card_mask", "card_brand", "card_fingerprint", "card_issuer_country", "card_class"]
+
+
+def _payment_apply_remote(*, payment_id: int, remote: AcquirerPayment) -> str:
+    """Apply the acquirer's state under a row lock. Returns "capture"/"cancel" when the caller must ask
+    the acquirer to do that (outside the transaction), "" otherwise."""
+    with transaction.atomic():
+        payment = payment_lock(payment_id=payment_id)
+        mismatch = _remote_matches(payment, remote)
+        if mismatch:
+            logger.error(
+                "acquirer object %s does not match payment %s: %s", remote.id, payment.public_id, mismatch
+            )
+            return ""
+        if payment.transfer_id is not None:
+            return ""  # credited already: nothing more can happen here (refunds are separate)
+        now = timezone.now()
+        if remote.status == "waiting_for_capture":
+            fields = _record_card(payment, remote)
+            if payment.paid_at is None:
+                payment.paid_at = now
+                fields.append("paid_at")
+                _event(payment, PaymentEvent.Kind.PAID, payment.card_mask)
+            action = "cancel" if payment.cancel_reason else ""
+            if payment.status in (Payment.Status.CREATED, Payment.Status.PENDING):
+                refusal = ""
+                if remote.card is not None:
+                    refusal = payment_card_refusal(
+                        payment=payment, card=remote.card, rules=payment_rules_get(), now=now
+                    )
+                if refusal:
+                    payment.cancel_reason = refusal[:255]
+                    fields.append("cancel_reason")
+                    action = "cancel"
+                else:
+                    payment.status = Payment.Status.WAITING_FOR_CAPTURE
+                    fields.append("status")
+                    action = "capture"
+            elif payment.status == Payment.Status.WAITING_FOR_CAPTURE:
+                action = "capture"
+            if fields:
+                payment.save(update_fields=[*fields, "updated_at"])
+            return action
+        if remote.status == "succeeded":
+            _record_card(payment, remote)
+            _payment_credit_locked(payment, source_code=CLEARING_ACQUIRER, now=now)
+            return ""
+        if remote.status == "canceled":
+            if payment.status in _ACTIVE:
+                payment.status = Payment.Status.CANCELED
+                if not payment.cancel_reason:
+                    payment.cancel_reason = CANCELLATION_REASONS.get(
+                        remote.cancellation_reason, _("Платёж отменён.")
+                    )
+                fields = ["status", "cancel_reason", *_record_card(payment, remote)]
+                payment.save(update_fields=[*fields, "updated_at"])
+                _event(
+                    payment,
+                    PaymentEvent.Kind.CANCELED,
+                    payment.cancel_reason,
+                    reason=remote.cancellation_reason,
+                )
+            return ""
+        return ""  # pending: the payer has not confirmed yet
+
+
+def payment_credit(*, payment: Payment, source_code: str = CLEARING_ACQUIRER, actor: Any = None) -> Payment:
+    """Credit a payment whose money has arrived (registry line, office cash, a succeeded card payment):
+    one ledger transfer ``payment:<public_id>`` from ``source_code`` to the subscriber, the account
+    unblocked if the balance allows, events with times, the receipt emailed after commit. Idempotent."""
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment.pk)
+        _payment_credit_locked(locked, source_code=source_code, now=timezone.now(), actor=actor)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def _payment_credit_locked(
+    payment: Payment, *, source_code: str, now: dt.datetime, actor: Any = None
+) -> None:
+    if payment.transfer_id is not None:
+        return
+    account = payment.personal_account
+    result = ledger_transfer_post(
+        key=f"payment:{payment.public_id}",
+        debit=ledger_account_system(code=source_code),
+        credit=account.ledger_account,
+        amount_kopecks=payment.amount_kopecks,
+        kind=LedgerTransfer.Kind.PAYMENT,
+        value_date=timezone.localdate(now),
+        description=_("Оплата: %(method)s") % {"method": payment.get_method_display()},
+        ref=str(payment.public_id),
+        actor=actor,
+    )
+    if payment.paid_at is None:
+        payment.paid_at = now
+        _event(payment, PaymentEvent.Kind.PAID, payment.card_mask)
+    payment.transfer = result.transfer
+    payment.status = Payment.Status.SUCCEEDED
+    payment.cancel_reason = ""
+    payment.credited_at = now
+    _event(payment, PaymentEvent.Kind.CREDITED, account.number)
+    if personal_account_unblock_if_paid(personal_account=account, actor=actor):
+        payment.service_restored_at = timezone.now()
+        _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
+    payment.save()
+    audit_log(
+        actor=actor,
+        action="payment.credited",
+        target=payment,
+        new={
+            "amount_kopecks": payment.amount_kopecks,
+            "personal_account": account.number,
+            "method": payment.method,
+        },
+    )
+    payment_pk = payment.pk
+    transaction.on_commit(lambda: _receipt_send_later(payment_pk))
+
+
+def _receipt_send_later(payment_pk: int) -> None:
+    from kabinet.payments.tasks import payment_receipt_send
+
+    payment_receipt_send.delay(payment_pk)
+
+
+def payments_reconcile(*, older_than_minutes: int | None = None, limit: int = 500) -> dict[str, int]:
+    """Ask the acquirer about payments (and refunds) left unsettled — lost or dropped notifications, a
+    timeout while registering — and settle them. Returns counts by outcome."""
+    minutes = settings.PAYMENTS_RECONCILE_AFTER_MINUTES if older_than_minutes is None else older_than_minutes
+    before = timezone.now() - dt.timedelta(minutes=minutes)
+    counts = {"checked": 0, "succeeded": 0, "canceled": 0, "still_open": 0, "errors": 0}
+    stuck = Payment.objects.filter(
+        method__in=(Payment.Method.CARD, Payment.Method.WALLET, Payment.Method.AUTOPAY),
+        status__in=_ACTIVE,
+        created_at__lte=before,
+    ).order_by("created_at")[:limit]
+    for payment in stuck:
+        counts["checked"] += 1
+        try:
+            settled = payment_sync(payment=payment)
+        except (AcquirerError, DomainError) as exc:
+            logger.warning("reconciliation of payment %s failed: %s", payment.public_id, exc)
+            counts["errors"] += 1
+            continue
+        if settled.status == Payment.Status.SUCCEEDED:
+            counts["succeeded"] += 1
+        elif settled.status == Payment.Status.CANCELED:
+            counts["canceled"] += 1
+        else:
+            counts["still_open"] += 1
+    for refund in Refund.objects.filter(status=Refund.Status.PENDING, created_at__lte=before)[:limit]:
+        try:
+            refund_sync(refund=refund)
+        except (AcquirerError, DomainError) as exc:
+            logger.warning("reconciliation of refund %s failed: %s", refund.public_id, exc)
+            counts["errors"] += 1
+    return counts
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+
+def payment_refund(*, payment: Payment, actor: Any, reason: str, amount_kopecks: int | None = None) -> Refund:
+    """Staff return (part of) a credited card payment through the acquirer. The refund is its own line:
+    a ledger transfer ``refund:<refund.public_id>`` from the subscriber back to acquirer clearing."""
+    if not getattr(actor, "is_staff", False):
+        raise PermissionDenied(_("Возврат платежа доступен только сотрудникам."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Укажите причину возврата."), field="reason")
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment.pk)
+        if locked.status != Payment.Status.SUCCEEDED or not locked.acquirer_payment_id:
+            raise Conflict(_("Вернуть можно только зачисленный платёж картой."))
+        in_flight = sum(r.amount_kopecks for r in locked.refunds.filter(status=Refund.Status.PENDING))
+        available = locked.amount_kopecks - locked.refunded_kopecks - in_flight
+        amount = available if amount_kopecks is None else amount_kopecks
+        if amount <= 0 or amount > available:
+            raise DomainError(
+                _("Сумма возврата должна быть от 0,01 ₽ до %(max)s.")
+                % {"max": f"{available // 100},{available % 100:02d} ₽"},
+                field="amount",
+            )
+        refund = Refund.objects.create(
+            payment=locked, amount_kopecks=amount, reason=reason[:255], actor=actor
+        )
+        audit_log(
+            actor=actor,
+            action="payment.refund_requested",
+            target=locked,
+            new={"amount_kopecks": amount},
+            reason=reason,
+        )
+    _refund_register_at_acquirer(refund)
+    refund.refresh_from_db()
+    return refund
+
+
+def _refund_register_at_acquirer(refund: Refund) -> None:
+    payment = refund.payment
+    try:
+        remote = acquirer_client().refund_create(
+            payment_id=payment.acquirer_payment_id or "",
+            amount_kopecks=refund.amount_kopecks,
+            description=refund.reason,
+            idempotence_key=f"refund:{refund.public_id}",
+        )
+    except AcquirerUnavailable:
+        logger.warning("acquirer unavailable for refund %s; reconciliation will retry", refund.public_id)
+        return
+    except AcquirerError as exc:
+        with transaction.atomic():
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+                status=Refund.Status.CANCELED
+            )
+        raise DomainError(_("Банк отклонил возврат: %(msg)s") % {"msg": str(exc)}) from exc
+    _refund_apply_remote(refund_id=refund.pk, remote=remote)
+
+
+def refund_sync(*, refund: Refund) -> Refund:
+    if not refund.acquirer_refund_id:
+        if refund.status == Refund.Status.PENDING:
+            _refund_register_at_acquirer(refund)
+        return Refund.objects.get(pk=refund.pk)
+    remote = acquirer_client().refund_get(refund_id=refund.acquirer_refund_id)
+    _refund_apply_remote(refund_id=refund.pk, remote=remote)
+    return Refund.objects.get(pk=refund.pk)
+
+
+def _refund_apply_remote(*, refund_id: int, remote: AcquirerRefund) -> None:
+    with transaction.atomic():
+        refund = Refund.objects.select_related("payment").get(pk=refund_id)
+        payment = payment_lock(payment_id=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if remote.payment_id != payment.acquirer_payment_id or remote.amount_kopecks != refund.amount_kopecks:
+            logger.error("acquirer refund %s does not match refund %s", remote.id, refund.public_id)
+            return
+        if not refund.acquirer_refund_id:
+            refund.acquirer_refund_id = remote.id
+            refund.save(update_fields=["acquirer_refund_id", "updated_at"])
+        if refund.status != Refund.Status.PENDING:
+            return
+        if remote.status == "canceled":
+            refund.status = Refund.Status.CANCELED
+            refund.save(update_fields=["status", "updated_at"])
+            return
+        if remote.status != "succeeded":
+            return
+        account = payment.personal_account
+        result = ledger_transfer_post(
+            key=f"refund:{refund.public_id}",
+            debit=account.ledger_account,
+            credit=ledger_account_system(code=CLEARING_ACQUIRER),
+            amount_kopecks=refund.amount_kopecks,
+            kind=LedgerTransfer.Kind.REFUND,
+            value_date=timezone.localdate(),
+            description=_("Возврат платежа на карту %(mask)s") % {"mask": payment.card_mask or ""},
+            ref=str(refund.public_id),
+            actor=refund.actor,
+            reason=refund.reason,
+        )
+        refund.transfer = result.transfer
+        refund.status = Refund.Status.SUCCEEDED
+        refund.save(update_fields=["transfer", "status", "updated_at"])
+        payment.refunded_kopecks += refund.amount_kopecks
+        fields = ["refunded_kopecks", "updated_at"]
+        if payment.refunded_kopecks >= payment.amount_kopecks:
+            payment.status = Payment.Status.REFUNDED
+            fields.append("status")
+        payment.save(update_fields=fields)
+        _event(
+            payment,
+            PaymentEvent.Kind.REFUNDED,
+            _("Возвращено %(amount)s")
+            % {"amount": f"{refund.amount_kopecks // 100},{refund.amount_kopecks % 100:02d} ₽"},
+            refund=str(refund.public_id),
+        )
+        audit_log(
+            actor=refund.actor,
+            action="payment.refunded",
+            target=payment,
+            new={"refund": str(refund.public_id), "amount_kopecks": refund.amount_kopecks},
+            reason=refund.reason,
+        )
+
+
+# --- the operator's rules ------------------------------------------------------------------------
+
+_RULE_FIELDS = (
+    "whole_rubles_only",
+    "min_amount_kopecks",
+    "max_amount_kopecks",
+    "same_card_interval_minutes",
+    "period_limit_kopecks",
+    "period_days",
+    "allowed_issuer_countries",
+    "allowed_card_brands",
+    "blocked_card_classes",
+)
+
+
+def payment_rules_update(*, actor: Any, reason: str = "", **changes: Any) -> PaymentRules:
+    """Staff change the payment rules (any of the PaymentRules fields); audited; applies to new payments."""
+    if not getattr(actor, "is_staff", False):
+        raise PermissionDenied(_("Менять правила оплаты могут только сотрудники."))
+    unknown = set(changes) - set(_RULE_FIELDS)
+    if unknown:
+        raise DomainError(_("Неизвестные поля правил: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        payment_rules_get()
+        rules = PaymentRules.objects.select_for_update().get(pk=PaymentRules.SINGLETON_PK)
+        old = {name: getattr(rules, name) for name in _RULE_FIELDS}
+        for name, value in changes.items():
+            if name in ("allowed_issuer_countries", "allowed_card_brands", "blocked_card_classes"):
+                value = ",".join(PaymentRules.split(str(value or "")))
+            setattr(rules, name, value)
+        if rules.min_amount_kopecks <= 0:
+            raise DomainError(_("Минимальная сумма должна быть больше нуля."), field="min_amount_kopecks")
+        if rules.max_amount_kopecks < rules.min_amount_kopecks:
+            raise DomainError(
+                _("Максимальная сумма не может быть меньше минимальной."), field="max_amount_kopecks"
+            )
+        if rules.period_limit_kopecks < 0:
+            raise DomainError(_("Лимит за период не может быть отрицательным."), field="period_limit_kopecks")
+        if rules.period_limit_kopecks and rules.period_days <= 0:
+            raise DomainError(_("Укажите период лимита в днях."), field="period_days")
+        rules.updated_by = actor
+        rules.save()
+        new = {name: getattr(rules, name) for name in _RULE_FIELDS}
+        audit_log(
+            actor=actor,
+            action="payment_rules.update",
+            target=rules,
+            old={k: v for k, v in old.items() if old[k] != new[k]},
+            new={k: v for k, v in new.items() if old[k] != new[k]},
+            reason=reason,
+        )
+    return rules

@@ -1,0 +1,28 @@
+"""Celery tasks of the payments domain: receipts after crediting, periodic reconciliation."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from config.celery import app
+
+
+@shared_task(ignore_result=True)
+def payment_receipt_send(payment_id: int) -> None:
+    from kabinet.payments.receipts import receipt_email_send
+
+    receipt_email_send(payment_id=payment_id)
+
+
+@shared_task(ignore_result=True)
+def payments_reconcile_task() -> dict[str, int]:
+    from kabinet.payments.services import payments_reconcile
+
+    return payments_reconcile()
+
+
+app.conf.beat_schedule["payments-reconcile"] = {
+    "task": "kabinet.payments.tasks.payments_reconcile_task",
+    "schedule": float(settings.PAYMENTS_RECONCILE_EVERY_SECONDS),
+}
