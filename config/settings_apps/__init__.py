@@ -3,3 +3,4 @@
 from config.settings_apps.billing import *  # noqa: F403
 from config.settings_apps.identity import *  # noqa: F403
 from config.settings_apps.payments import *  # noqa: F403
+from config.settings_apps.subscriptions import *  # noqa: F403

@@ -1,0 +1,85 @@
+"""Billing-calendar arithmetic shared by the subscription services: months, proration, Russian dates.
+
+Proration rule (the same one the billing run uses, see docs/services.md): a monthly fee for ``days``
+days of a month with ``days_in_month`` days is ``price * days / days_in_month`` rounded half up to a
+whole kopeck.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from django.utils.translation import gettext_lazy as _
+
+_MONTHS_GENITIVE = [
+    _("января"),
+    _("февраля"),
+    _("марта"),
+    _("апреля"),
+    _("мая"),
+    _("июня"),
+    _("июля"),
+    _("августа"),
+    _("сентября"),
+    _("октября"),
+    _("ноября"),
+    _("декабря"),
+]
+_MONTHS_NOMINATIVE = [
+    _("январь"),
+    _("февраль"),
+    _("март"),
+    _("апрель"),
+    _("май"),
+    _("июнь"),
+    _("июль"),
+    _("август"),
+    _("сентябрь"),
+    _("октябрь"),
+    _("ноябрь"),
+    _("декабрь"),
+]
+
+
+def days_in_month(day: dt.date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def month_end(day: dt.date) -> dt.date:
+    return day.replace(day=days_in_month(day))
+
+
+def next_month_start(day: dt.date) -> dt.date:
+    return month_end(day) + dt.timedelta(days=1)
+
+
+def month_key(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def prorate_kopecks(*, price_kopecks: int, days: int, days_in_month: int) -> int:
+    """``price * days / days_in_month`` rounded half up, in integer arithmetic."""
+    if days <= 0:
+        return 0
+    if days >= days_in_month:
+        return price_kopecks
+    return (2 * price_kopecks * days + days_in_month) // (2 * days_in_month)
+
+
+def days_to_month_end(day: dt.date) -> int:
+    """Days from ``day`` to the end of its month, both inclusive."""
+    return days_in_month(day) - day.day + 1
+
+
+def date_words(day: dt.date, *, today: dt.date | None = None) -> str:
+    """«12 декабря» (the year only when it is not the current one: «12 января 2027 г.»)."""
+    text = f"{day.day} {_MONTHS_GENITIVE[day.month - 1]}"
+    if today is not None and day.year != today.year:
+        text += f" {day.year} г."
+    return text
+
+
+def month_words(day: dt.date) -> str:
+    """«ноябрь 2026»."""
+    return f"{_MONTHS_NOMINATIVE[day.month - 1]} {day.year}"
