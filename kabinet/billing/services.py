@@ -116,9 +116,14 @@ def ledger_transfer_post(
                     _("Проводка с этим ключом уже существует с другими суммой или счетами.")
                 ) from None
             return TransferResult(existing, False)
-        # Fixed order (pk) so two transfers between the same pair never deadlock.
-        for account_id, delta in sorted([(debit.pk, -amount_kopecks), (credit.pk, amount_kopecks)]):
-            LedgerAccount.objects.filter(pk=account_id).update(balance_kopecks=F("balance_kopecks") + delta)
+        # Fixed lock order, the same as the billing run's: subscriber accounts first, then the operator's
+        # (hot) system accounts, each by pk, so concurrent transfers and billing chunks never deadlock.
+        moves = [(debit, -amount_kopecks), (credit, amount_kopecks)]
+        moves.sort(key=lambda move: (move[0].kind != LedgerAccount.Kind.SUBSCRIBER, move[0].pk))
+        for ledger_account, delta in moves:
+            LedgerAccount.objects.filter(pk=ledger_account.pk).update(
+                balance_kopecks=F("balance_kopecks") + delta
+            )
     return TransferResult(transfer, True)
 
 
