@@ -90,8 +90,9 @@ def payment_lock(*, payment_id: int) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
-def payment_status_url(*, payment: Payment) -> str:
-    return settings.SITE_URL + reverse("payments:status", kwargs={"public_id": payment.public_id})
+def payment_status_url(*, payment: Payment, site_url: str | None = None) -> str:
+    base = (site_url or settings.SITE_URL).rstrip("/")
+    return base + reverse("payments:status", kwargs={"public_id": payment.public_id})
 
 
 # --- starting a payment --------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def payment_initiate(
     amount_kopecks: int | None = None,
     receipt_email: str = "",
     user: Any = None,
-    return_url: str | None = None,
+    site_url: str | None = None,
     method: str = Payment.Method.CARD,
 ) -> Payment:
     """Start a card payment to a personal account under the operator's rules and register it at the
@@ -114,7 +115,8 @@ def payment_initiate(
     ``amount`` is what a person typed in rubles ("157"); ``amount_kopecks`` an exact amount from code.
     The same ``idempotency_key`` returns the same payment (and retries the acquirer registration if a
     previous attempt timed out). Raises PaymentRefused (DomainError with ``field``) for rule violations.
-    The payer is sent to ``payment.confirmation_url`` (the acquirer's card page).
+    The payer is sent to ``payment.confirmation_url`` (the acquirer's card page) and comes back to the
+    status page on ``site_url`` (default settings.SITE_URL).
     """
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 64:
@@ -124,7 +126,7 @@ def payment_initiate(
         amount_kopecks = payment_amount_parse(amount=amount, rules=rules)
     existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return _payment_initiate_replay(existing, personal_account, amount_kopecks, return_url)
+        return _payment_initiate_replay(existing, personal_account, amount_kopecks, site_url)
     payment_check_amount(amount_kopecks=amount_kopecks, rules=rules)
     try:
         with transaction.atomic():
@@ -146,32 +148,32 @@ def payment_initiate(
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return _payment_initiate_replay(existing, personal_account, amount_kopecks, return_url)
-    _payment_register_at_acquirer(payment, return_url=return_url)
+        return _payment_initiate_replay(existing, personal_account, amount_kopecks, site_url)
+    _payment_register_at_acquirer(payment, site_url=site_url)
     payment.refresh_from_db()
     return payment
 
 
 def _payment_initiate_replay(
-    existing: Payment, personal_account: PersonalAccount, amount_kopecks: int, return_url: str | None
+    existing: Payment, personal_account: PersonalAccount, amount_kopecks: int, site_url: str | None
 ) -> Payment:
     if existing.personal_account_id != personal_account.pk or existing.amount_kopecks != amount_kopecks:
         raise Conflict(
             _("Этот ключ идемпотентности уже использован для другого платежа."), code="idempotency_key_reused"
         )
     if existing.status == Payment.Status.CREATED and not existing.acquirer_payment_id:
-        _payment_register_at_acquirer(existing, return_url=return_url)
+        _payment_register_at_acquirer(existing, site_url=site_url)
         existing.refresh_from_db()
     return existing
 
 
-def _payment_register_at_acquirer(payment: Payment, *, return_url: str | None) -> None:
+def _payment_register_at_acquirer(payment: Payment, *, site_url: str | None) -> None:
     """POST /payments with an idempotence key derived from the payment, so a retry after a timeout gets
     the same acquirer payment. Leaves the payment CREATED (and raises) when the acquirer is unavailable."""
     try:
         remote = acquirer_client().payment_create(
             amount_kopecks=payment.amount_kopecks,
-            return_url=return_url or payment_status_url(payment=payment),
+            return_url=payment_status_url(payment=payment, site_url=site_url),
             description=_("Оплата услуг связи, лицевой счёт %(number)s")
             % {"number": payment.personal_account.number},
             metadata={
@@ -236,7 +238,7 @@ def payment_sync(*, payment: Payment) -> Payment:
     """Ask the acquirer for the payment's state and act on it (capture/cancel/credit). Idempotent."""
     if not payment.acquirer_payment_id:
         if payment.status == Payment.Status.CREATED:
-            _payment_register_at_acquirer(payment, return_url=None)
+            _payment_register_at_acquirer(payment, site_url=None)
             payment.refresh_from_db()
         if not payment.acquirer_payment_id:
             return payment

@@ -1,6 +1,6 @@
 """The sandbox acquirer's own state: payments and refunds as a YooKassa-like acquirer keeps them.
 
-This app stands in for the real acquirer in the embedded default and the tests. It never imports the
+This app stands in for the real acquirer in the embedded default and the tests. It knows nothing of the
 payments domain: it only speaks the protocol (HTTP API, hosted card page, HTTP notifications).
 """
 
