@@ -11,3 +11,8 @@ LOADERS: list[Callable[[], list[str] | None]] = []
 from kabinet.demo.news import load_news  # noqa: E402
 
 LOADERS.append(load_news)
+
+# Back-office staff member with TOTP two-factor set up (kabinet.demo.staff).
+from kabinet.demo.staff import load_staff  # noqa: E402
+
+LOADERS.append(load_staff)

@@ -36,23 +36,20 @@ def login(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request))
     form_class = get_form_class(account_settings.FORMS, "login", LoginForm)
     form = form_class(request.POST or None, request=request)
-    refused = False
+    refusal = ""
     if request.method == "POST" and form.is_valid():
         user = form.user
         if user is None or not user.is_staff:
-            refused = True
+            # Correct credentials of a subscriber: not logged in here, told where to go.
+            refusal = _("Вход в бэк-офис только для сотрудников оператора. Абоненты входят в личный кабинет.")
             form = form_class(None, request=request)
-            form.add_error(
-                None,
-                _("Вход в бэк-офис только для сотрудников оператора. Абоненты входят в личный кабинет."),
-            )
         else:
             return form.login(request, redirect_url=_safe_next(request))
     return render(
         request,
         "backoffice/login.html",
-        {"form": form, "next": _safe_next(request), "refused": refused},
-        status=403 if refused else 200,
+        {"form": form, "next": _safe_next(request), "refusal": refusal},
+        status=403 if refusal else 200,
     )
 
 
