@@ -1,0 +1,450 @@
+"""Reads composed for the subscriber's pages: the dashboard, the forecast, the account history.
+
+Every function takes the user (or an account already fetched through the owner-filtered
+``personal_account_get_for_user``) and runs a fixed number of queries whatever the number of accounts
+or history lines.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.billing.models import (
+    LedgerTransfer,
+    PersonalAccount,
+    Subscription,
+    SubscriptionOption,
+)
+from kabinet.billing.selectors import (
+    ledger_transfers_for_account,
+    personal_account_get_for_user,
+    personal_account_list_for_user,
+)
+from kabinet.catalog.models import Period
+
+# Subscriptions shown on a dashboard card and counted by the forecast.
+_LIVE_SUBSCRIPTION_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED)
+
+
+def _subscriptions_prefetch() -> Prefetch:
+    return Prefetch(
+        "subscriptions",
+        queryset=Subscription.objects.filter(status__in=_LIVE_SUBSCRIPTION_STATUSES)
+        .select_related("tariff", "next_tariff")
+        .prefetch_related(
+            Prefetch(
+                "options",
+                queryset=SubscriptionOption.objects.filter(status=SubscriptionOption.Status.ACTIVE)
+                .select_related("option")
+                .order_by("id"),
+                to_attr="active_options",
+            )
+        )
+        .order_by("id"),
+        to_attr="live_subscriptions",
+    )
+
+
+def personal_accounts_with_services_for_user(*, user: Any) -> QuerySet[PersonalAccount]:
+    """The user's accounts with live subscriptions and their active options: 3 queries in all."""
+    return (
+        personal_account_list_for_user(user=user)
+        .select_related("contract")
+        .prefetch_related(_subscriptions_prefetch())
+    )
+
+
+def personal_account_with_services_for_user(*, user: Any, personal_account_id: int) -> PersonalAccount:
+    """One of the user's accounts (404 for anyone else's) with its live subscriptions and options."""
+    account = personal_account_get_for_user(user=user, personal_account_id=personal_account_id)
+    # Re-read with the prefetches (the owner filter above already passed).
+    return personal_accounts_with_services_for_user(user=user).get(pk=account.pk)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What the current services cost and how long the money lasts."""
+
+    # Charges per day at the current rate, rounded up to a kopeck (monthly fees spread over the month).
+    daily_rate_kopecks: int
+    # Whole days the available money (balance + credit limit) covers at that rate; None: no charges.
+    days_left: int | None
+    enough_until: dt.date | None
+    next_charge_date: dt.date | None
+    next_charge_kopecks: int
+
+
+def _first_of_next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _charges(subscriptions: Iterable[Subscription]) -> list[tuple[str, int]]:
+    """(period, price) of every recurring charge of active subscriptions and their active options."""
+    charges: list[tuple[str, int]] = []
+    for sub in subscriptions:
+        if sub.status != Subscription.Status.ACTIVE:
+            continue
+        charges.append((sub.period, sub.price_kopecks))
+        for opt in getattr(sub, "active_options", ()):
+            if opt.period in (Period.DAY, Period.MONTH):
+                charges.append((opt.period, opt.price_kopecks))
+    return charges
+
+
+def forecast_for_account(
+    *, personal_account: PersonalAccount, balance_kopecks: int | None = None, today: dt.date | None = None
+) -> Forecast:
+    """Forecast from prefetched subscriptions (``personal_accounts_with_services_for_user``): no queries.
+
+    Daily rate = the sum of daily prices + the sum of monthly prices / days in the current month.
+    Daily fees are charged every day (next: tomorrow); monthly fees on the first of the month.
+    """
+    today = today or timezone.localdate()
+    if balance_kopecks is None:
+        balance_kopecks = personal_account.ledger_account.balance_kopecks
+    charges: list[tuple[str, int]] = []
+    if personal_account.status == PersonalAccount.Status.ACTIVE:
+        charges = _charges(getattr(personal_account, "live_subscriptions", ()))
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    rate = Fraction(0)
+    daily_sum = monthly_sum = 0
+    for period, price in charges:
+        if period == Period.DAY:
+            rate += price
+            daily_sum += price
+        else:
+            rate += Fraction(price, days_in_month)
+            monthly_sum += price
+    if rate == 0:
+        return Forecast(0, None, None, None, 0)
+    available = balance_kopecks + personal_account.credit_limit_kopecks
+    days_left = max(0, int(Fraction(available) / rate)) if available > 0 else 0
+    tomorrow = today + dt.timedelta(days=1)
+    first_next = _first_of_next_month(today)
+    if daily_sum:
+        next_date = tomorrow
+        next_amount = daily_sum + (monthly_sum if tomorrow == first_next else 0)
+    else:
+        next_date, next_amount = first_next, monthly_sum
+    return Forecast(
+        daily_rate_kopecks=-((-rate.numerator) // rate.denominator),
+        days_left=days_left,
+        enough_until=today + dt.timedelta(days=days_left),
+        next_charge_date=next_date,
+        next_charge_kopecks=next_amount,
+    )
+
+
+@dataclass
+class AccountCard:
+    account: PersonalAccount
+    balance_kopecks: int
+    forecast: Forecast
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.account.status in (
+            PersonalAccount.Status.BLOCKED_DEBT,
+            PersonalAccount.Status.BLOCKED_VOLUNTARY,
+            PersonalAccount.Status.BLOCKED_OPERATOR,
+        )
+
+    @property
+    def debt_to_unblock_kopecks(self) -> int:
+        """For an account blocked for debt: what must be paid to get service back."""
+        missing = -(self.balance_kopecks + self.account.credit_limit_kopecks)
+        return max(missing, 0)
+
+    @property
+    def tariff_names(self) -> list[str]:
+        return [sub.tariff.name for sub in self.subscriptions]
+
+
+def dashboard_cards_for_user(*, user: Any, today: dt.date | None = None) -> list[AccountCard]:
+    """Every account of the user with balance, status and forecast: 3 queries whatever their number."""
+    cards = []
+    for account in personal_accounts_with_services_for_user(user=user):
+        balance = account.ledger_account.balance_kopecks
+        cards.append(
+            AccountCard(
+                account=account,
+                balance_kopecks=balance,
+                forecast=forecast_for_account(personal_account=account, balance_kopecks=balance, today=today),
+                subscriptions=list(getattr(account, "live_subscriptions", [])),
+            )
+        )
+    return cards
+
+
+# --- History ----------------------------------------------------------------------------------------
+
+HISTORY_PAGE_SIZE = 50
+
+# Filter "kind" values offered on the history page -> ledger transfer kinds.
+HISTORY_KINDS: dict[str, Sequence[str]] = {
+    "charges": (LedgerTransfer.Kind.CHARGE,),
+    "payments": (LedgerTransfer.Kind.PAYMENT,),
+    "other": (
+        LedgerTransfer.Kind.REFUND,
+        LedgerTransfer.Kind.ADJUSTMENT,
+        LedgerTransfer.Kind.REVERSAL,
+        LedgerTransfer.Kind.PROMISED_PAYMENT,
+        LedgerTransfer.Kind.BONUS,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    value_date: dt.date
+    kind: str
+    kind_label: str
+    # Positive: money onto the account; negative: money off it.
+    amount_kopecks: int
+    reason: str
+
+
+def history_queryset(
+    *, personal_account: PersonalAccount, history_filter: HistoryFilter
+) -> QuerySet[LedgerTransfer]:
+    qs = ledger_transfers_for_account(personal_account=personal_account)
+    if history_filter.date_from:
+        qs = qs.filter(value_date__gte=history_filter.date_from)
+    if history_filter.date_to:
+        qs = qs.filter(value_date__lte=history_filter.date_to)
+    kinds = HISTORY_KINDS.get(history_filter.kind)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.only(
+        "id",
+        "value_date",
+        "kind",
+        "amount_kopecks",
+        "description",
+        "debit_account_id",
+        "credit_account_id",
+        "key",
+    )
+
+
+def history_line(transfer: LedgerTransfer, *, ledger_account_id: int) -> HistoryLine:
+    sign = 1 if transfer.credit_account_id == ledger_account_id else -1
+    return HistoryLine(
+        value_date=transfer.value_date,
+        kind=transfer.kind,
+        kind_label=str(transfer.get_kind_display()),
+        amount_kopecks=sign * transfer.amount_kopecks,
+        reason=transfer.description or str(transfer.get_kind_display()),
+    )
+
+
+def history_page(
+    *, personal_account: PersonalAccount, history_filter: HistoryFilter, page_number: Any = 1
+) -> tuple[Page, list[HistoryLine]]:
+    """One page of the history: 2 queries (count and slice)."""
+    paginator = Paginator(
+        history_queryset(personal_account=personal_account, history_filter=history_filter),
+        HISTORY_PAGE_SIZE,
+    )
+    page = paginator.get_page(page_number)
+    lines = [history_line(t, ledger_account_id=personal_account.ledger_account_id) for t in page.object_list]
+    return page, lines
+
+
+def history_lines_all(
+    *, personal_account: PersonalAccount, history_filter: HistoryFilter, limit: int = 10_000
+) -> list[HistoryLine]:
+    """The statement for an export: one query, at most ``limit`` lines."""
+    qs = history_queryset(personal_account=personal_account, history_filter=history_filter)[:limit]
+    return [history_line(t, ledger_account_id=personal_account.ledger_account_id) for t in qs]
+
+
+@dataclass(frozen=True)
+class MonthSpending:
+    month: dt.date
+    charged_kopecks: int
+
+
+def monthly_spending(
+    *, personal_account: PersonalAccount, months: int = 12, today: dt.date | None = None
+) -> list[MonthSpending]:
+    """Charges (less their reversals) per calendar month for the last ``months`` months: one query."""
+    today = today or timezone.localdate()
+    start = today.replace(day=1)
+    for _i in range(months - 1):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    ledger_id = personal_account.ledger_account_id
+    rows = (
+        LedgerTransfer.objects.filter(value_date__gte=start, value_date__lte=today)
+        .filter(
+            Q(debit_account_id=ledger_id, kind=LedgerTransfer.Kind.CHARGE)
+            | Q(credit_account_id=ledger_id, kind=LedgerTransfer.Kind.REVERSAL, reverses__kind="charge")
+        )
+        .annotate(month=TruncMonth("value_date"))
+        .values("month", "kind")
+        .annotate(total=Sum("amount_kopecks"))
+        .order_by()
+    )
+    totals: dict[dt.date, int] = {}
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = month.date()
+        sign = 1 if row["kind"] == LedgerTransfer.Kind.CHARGE else -1
+        totals[month] = totals.get(month, 0) + sign * int(row["total"] or 0)
+    result = []
+    month = start
+    while month <= today:
+        result.append(MonthSpending(month=month, charged_kopecks=max(totals.get(month, 0), 0)))
+        month = _first_of_next_month(month)
+    return result
+
+
+# --- Services of an account and the switches the catalog allows --------------------------------------
+
+# Tabs of the account page: a tab groups service lines (the internet tab also carries Wi-Fi and IP
+# telephony blocks, as on the operator's site).
+SERVICE_TABS: list[tuple[str, Any, tuple[str, ...]]] = [
+    ("internet", _("Услуги СПД"), ("internet", "wifi", "ip_telephony")),
+    ("mobile", _("Мобильная связь"), ("mobile",)),
+    ("tv", _("Телевидение"), ("tv",)),
+    ("landline", _("Домашний телефон"), ("landline",)),
+    ("video", _("Видеонаблюдение"), ("video_surveillance",)),
+]
+
+
+def _current_price(prices: Iterable[Any], day: dt.date) -> int | None:
+    best = None
+    for version in prices:
+        if version.effective_from <= day and (best is None or version.effective_from > best.effective_from):
+            best = version
+    return best.price_kopecks if best else None
+
+
+@dataclass
+class TariffChoice:
+    tariff: Any
+    price_kopecks: int | None
+
+
+@dataclass
+class OptionSwitch:
+    option: Any
+    price_kopecks: int | None
+    # The active SubscriptionOption when the option is on.
+    active: SubscriptionOption | None
+
+    @property
+    def is_on(self) -> bool:
+        return self.active is not None
+
+
+@dataclass
+class SubscriptionServices:
+    subscription: Subscription
+    switch_to: list[TariffChoice]
+    options: list[OptionSwitch]
+
+
+@dataclass
+class ServiceTab:
+    code: str
+    label: str
+    lines: list[SubscriptionServices]
+
+
+def account_services(*, personal_account: PersonalAccount, today: dt.date | None = None) -> list[ServiceTab]:
+    """The account's live subscriptions grouped into tabs, each with the tariffs it may switch to and the
+    options the catalog offers for it (on or off). The account must come from
+    ``personal_account_with_services_for_user``; 2 more queries (tariffs to switch to, options)."""
+    from kabinet.catalog.models import Option, PriceVersion, Tariff
+
+    today = today or timezone.localdate()
+    subs: list[Subscription] = list(getattr(personal_account, "live_subscriptions", []))
+    tariff_ids = {s.tariff_id for s in subs}
+    kinds = {s.tariff.service_kind for s in subs}
+    price_prefetch = Prefetch("prices", queryset=PriceVersion.objects.order_by("-effective_from"))
+    switch_map: dict[int, list[Any]] = {}
+    if tariff_ids:
+        through = Tariff.switchable_to.through
+        rows = list(
+            through.objects.filter(
+                from_tariff_id__in=tariff_ids, to_tariff__status=Tariff.Status.AVAILABLE
+            ).values_list("from_tariff_id", "to_tariff_id")
+        )
+        targets = {
+            t.pk: t
+            for t in Tariff.objects.filter(pk__in={r[1] for r in rows}).prefetch_related(price_prefetch)
+        }
+        for from_id, to_id in rows:
+            if to_id in targets and to_id != from_id:
+                switch_map.setdefault(from_id, []).append(targets[to_id])
+    options = (
+        list(
+            Option.objects.filter(service_kind__in=kinds, is_available=True)
+            .prefetch_related(price_prefetch, "compatible_tariffs")
+            .order_by("kind", "name")
+        )
+        if kinds
+        else []
+    )
+    tabs: dict[str, ServiceTab] = {}
+    for code, label, _tab_kinds in SERVICE_TABS:
+        tabs[code] = ServiceTab(code=code, label=label, lines=[])
+    kind_to_tab = {k: code for code, _label, tab_kinds in SERVICE_TABS for k in tab_kinds}
+    for sub in subs:
+        active_by_option = {so.option_id: so for so in getattr(sub, "active_options", [])}
+        offered = []
+        for option in options:
+            if option.service_kind != sub.tariff.service_kind:
+                continue
+            compatible = {t.pk for t in option.compatible_tariffs.all()}
+            if compatible and sub.tariff_id not in compatible:
+                continue
+            offered.append(
+                OptionSwitch(
+                    option=option,
+                    price_kopecks=_current_price(option.prices.all(), today),
+                    active=active_by_option.pop(option.pk, None),
+                )
+            )
+        # Options still on but no longer offered (archived): shown so they can be switched off.
+        for so in active_by_option.values():
+            offered.append(OptionSwitch(option=so.option, price_kopecks=so.price_kopecks, active=so))
+        choices = [
+            TariffChoice(tariff=t, price_kopecks=_current_price(t.prices.all(), today))
+            for t in sorted(switch_map.get(sub.tariff_id, []), key=lambda t: t.name)
+        ]
+        tab = tabs[kind_to_tab.get(sub.tariff.service_kind, "internet")]
+        tab.lines.append(SubscriptionServices(subscription=sub, switch_to=choices, options=offered))
+    # The account's own service line always has a tab; other tabs only when they have services.
+    own_tab = kind_to_tab.get(personal_account.service_kind, "internet")
+    return [tab for code, tab in tabs.items() if tab.lines or code == own_tab]
+
+
+def consent_records_for_account(
+    *, user: Any, personal_account: PersonalAccount, limit: int = 200
+) -> list[Any]:
+    """The consent log of one of the user's accounts (what, when, price, device): one query."""
+    from kabinet.subscriptions.selectors import consent_list_for_user
+
+    return list(consent_list_for_user(user=user, personal_account_id=personal_account.pk)[:limit])

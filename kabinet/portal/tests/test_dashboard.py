@@ -1,0 +1,163 @@
+"""The dashboard: balances, statuses, forecasts, and a fixed number of queries whatever the accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from kabinet.billing.models import PersonalAccount
+from kabinet.billing.tests.factories import (
+    OptionFactory,
+    PersonalAccountFactory,
+    SubscriptionFactory,
+    SubscriptionOptionFactory,
+    TariffFactory,
+)
+from kabinet.portal.selectors import dashboard_cards_for_user, forecast_for_account
+from kabinet.portal.tests.conftest import logged_in, make_subscriber, pay
+
+pytestmark = pytest.mark.django_db
+
+
+def _accounts(user, n: int) -> None:
+    daily = TariffFactory(service_kind="mobile", period="day", price_kopecks=800)
+    monthly = TariffFactory(period="month", price_kopecks=41500)
+    option = OptionFactory(period="month", price_kopecks=15000)
+    for i in range(n):
+        account = PersonalAccountFactory(customer=user.customer, service_kind="internet")
+        pay(account, 10000 * (i + 1))
+        sub = SubscriptionFactory(personal_account=account, tariff=monthly)
+        SubscriptionOptionFactory(subscription=sub, option=option)
+        SubscriptionFactory(personal_account=account, tariff=daily)
+
+
+def _dashboard_client(n: int, email: str):
+    user = make_subscriber(email)
+    _accounts(user, n)
+    client = logged_in(user)
+    client.get(reverse("portal:dashboard"))  # the first visit also checks the verified phone
+    return user, client
+
+
+def test_dashboard_query_count_is_the_same_for_1_and_5_accounts(django_assert_num_queries):
+    # given
+    _user1, one = _dashboard_client(1, "one@example.com")
+    _user5, five = _dashboard_client(5, "five@example.com")
+    with CaptureQueriesContext(connection) as baseline:
+        response = one.get(reverse("portal:dashboard"))
+    assert response.content.decode().count('class="card account-card"') == 1
+    # when / then
+    with django_assert_num_queries(len(baseline.captured_queries)):
+        response = five.get(reverse("portal:dashboard"))
+    assert response.content.decode().count('class="card account-card"') == 5
+
+
+def test_dashboard_selector_runs_three_queries(django_assert_num_queries):
+    # given: 5 accounts with a monthly tariff, an option and a daily tariff each
+    user = make_subscriber("fixed@example.com")
+    _accounts(user, 5)
+    # when / then: accounts, subscriptions, options
+    with django_assert_num_queries(3):
+        cards = dashboard_cards_for_user(user=user, today=dt.date(2026, 11, 25))
+    assert [len(c.subscriptions) for c in cards] == [2, 2, 2, 2, 2]
+
+
+def test_dashboard_shows_each_account_balance_and_status(owner, owner_account):
+    # given
+    blocked = PersonalAccountFactory(customer=owner.customer, service_kind="tv", status="blocked_debt")
+    pay(blocked, 100)
+    from kabinet.billing.tests.factories import personal_account_fund
+
+    personal_account_fund(personal_account=blocked, amount_kopecks=-5100)
+    # when
+    response = logged_in(owner).get(reverse("portal:dashboard"))
+    # then
+    html = response.content.decode()
+    assert owner_account.number in html
+    assert blocked.number in html
+    assert "1\u202f000\u00a0₽" in html
+    assert "−50\u00a0₽" in html
+    assert "Заблокирован за неуплату" in html
+    assert "Пополните счёт хотя бы на 50\u00a0₽" in html
+
+
+def test_dashboard_of_a_user_without_accounts_offers_to_attach_one():
+    # given
+    user = make_subscriber("empty@example.com")
+    # when
+    response = logged_in(user).get(reverse("portal:dashboard"))
+    # then
+    assert "В кабинете пока нет лицевых счетов" in response.content.decode()
+
+
+def test_dashboard_requires_login(client):
+    # when
+    response = client.get(reverse("portal:dashboard"))
+    # then
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_forecast_sums_daily_prices_and_spreads_monthly_ones_over_the_month(owner):
+    # given: 8 ₽/day + (415 ₽ + 150 ₽)/30 days a month = 26.8333 ₽/day; 100 ₽ balance + 50 ₽ credit
+    account = PersonalAccountFactory(
+        customer=owner.customer, service_kind="internet", credit_limit_kopecks=5000
+    )
+    pay(account, 10000)
+    sub = SubscriptionFactory(
+        personal_account=account, tariff=TariffFactory(period="month", price_kopecks=41500)
+    )
+    SubscriptionOptionFactory(subscription=sub, option=OptionFactory(period="month", price_kopecks=15000))
+    SubscriptionFactory(
+        personal_account=account, tariff=TariffFactory(service_kind="mobile", period="day", price_kopecks=800)
+    )
+    # an ended subscription costs nothing
+    SubscriptionFactory(
+        personal_account=account,
+        tariff=TariffFactory(period="month", price_kopecks=99900),
+        status="ended",
+    )
+    card = dashboard_cards_for_user(user=owner, today=dt.date(2026, 11, 25))[0]
+    # then: 15000 / 2683.33 = 5.59 -> 5 whole days
+    assert card.forecast.daily_rate_kopecks == 2684
+    assert card.forecast.days_left == 5
+    assert card.forecast.enough_until == dt.date(2026, 11, 30)
+    assert card.forecast.next_charge_date == dt.date(2026, 11, 26)
+    assert card.forecast.next_charge_kopecks == 800
+
+
+def test_forecast_next_charge_of_monthly_only_is_the_first_of_next_month(owner):
+    # given
+    account = PersonalAccountFactory(customer=owner.customer, service_kind="internet")
+    pay(account, 100000)
+    SubscriptionFactory(personal_account=account, tariff=TariffFactory(period="month", price_kopecks=41500))
+    card = dashboard_cards_for_user(user=owner, today=dt.date(2026, 12, 10))[0]
+    # then: 415 ₽ / 31 days = 13.387 ₽/day; 1000 / 13.387 = 74.69 -> 74 days
+    assert card.forecast.next_charge_date == dt.date(2027, 1, 1)
+    assert card.forecast.next_charge_kopecks == 41500
+    assert card.forecast.days_left == 74
+    assert card.forecast.enough_until == dt.date(2027, 2, 22)
+
+
+def test_forecast_of_a_blocked_account_or_negative_balance(owner):
+    # given
+    blocked = PersonalAccountFactory(customer=owner.customer, status=PersonalAccount.Status.BLOCKED_VOLUNTARY)
+    SubscriptionFactory(personal_account=blocked, tariff=TariffFactory(period="day", price_kopecks=800))
+    debtor = PersonalAccountFactory(customer=owner.customer)
+    SubscriptionFactory(personal_account=debtor, tariff=TariffFactory(period="day", price_kopecks=800))
+    cards = {c.account.pk: c for c in dashboard_cards_for_user(user=owner, today=dt.date(2026, 11, 25))}
+    # then
+    assert cards[blocked.pk].forecast.days_left is None
+    assert cards[blocked.pk].forecast.next_charge_date is None
+    assert cards[debtor.pk].forecast.days_left == 0
+    assert cards[debtor.pk].forecast.enough_until == dt.date(2026, 11, 25)
+    assert (
+        forecast_for_account(
+            personal_account=cards[debtor.pk].account, balance_kopecks=1600, today=dt.date(2026, 11, 25)
+        ).days_left
+        == 2
+    )
