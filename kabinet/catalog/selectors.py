@@ -82,6 +82,5 @@ def bundle_list_available() -> QuerySet[Bundle]:
 
 
 def bundle_price_kopecks(*, bundle: Bundle, price_kopecks: int) -> int:
-    """A member tariff's price with the bundle discount (rounded half up to a kopeck)."""
-    discounted = price_kopecks * (10000 - bundle.discount_bp)
-    return (discounted + 5000) // 10000
+    """A member tariff's price with the bundle discount, rounded down to a kopeck (as the billing run)."""
+    return price_kopecks * (10000 - bundle.discount_bp) // 10000

@@ -1,8 +1,8 @@
 """Billing-calendar arithmetic shared by the subscription services: months, proration, Russian dates.
 
-Proration rule (the same one the billing run uses, see docs/services.md): a monthly fee for ``days``
-days of a month with ``days_in_month`` days is ``price * days / days_in_month`` rounded half up to a
-whole kopeck.
+Proration rule (the same one the billing run uses, see docs/billing.md and docs/services.md): a
+monthly fee for ``days`` days of a month with ``days_in_month`` days is ``price * days / days_in_month``
+rounded down to a whole kopeck.
 """
 
 from __future__ import annotations
@@ -59,12 +59,12 @@ def month_key(day: dt.date) -> str:
 
 
 def prorate_kopecks(*, price_kopecks: int, days: int, days_in_month: int) -> int:
-    """``price * days / days_in_month`` rounded half up, in integer arithmetic."""
+    """``price * days / days_in_month`` rounded down, in integer arithmetic (the billing run's rule)."""
     if days <= 0:
         return 0
     if days >= days_in_month:
         return price_kopecks
-    return (2 * price_kopecks * days + days_in_month) // (2 * days_in_month)
+    return price_kopecks * days // days_in_month
 
 
 def days_to_month_end(day: dt.date) -> int:

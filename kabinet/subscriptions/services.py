@@ -3,10 +3,12 @@ from the next period), options, voluntary block, promised payment, and the conse
 
 Rules (documented in docs/services.md):
 - Money moves only through ``ledger_transfer_post`` with deterministic keys, so every call is
-  idempotent where it moves money: ``charge:<subscription>:<YYYY-MM>`` (monthly fee, the same key the
-  billing run uses, so the run skips what a service already charged), ``charge:<subscription>:<YYYY-MM-DD>``
-  (daily fee), ``refund-unused:<subscription>:<YYYY-MM>``, ``charge:opt:<option>:<period>``,
-  ``promised:<id>``, ``promised-return:<id>``, ``vblock-fee:<block>:<YYYY-MM-DD>`` ...
+  idempotent where it moves money. Fees and refunds use the billing run's own keys and formulas
+  (``kabinet/billing/run.py``), so the run skips whatever a service already charged or refunded:
+  ``charge:<subscription>:<YYYY-MM>`` / ``...:<YYYY-MM-DD>``, ``refund:<subscription>:<YYYY-MM>``,
+  ``charge:opt:<id>:<YYYY-MM>`` / ``...:<YYYY-MM-DD>`` / ``...:once``, ``refund:opt:<id>:<YYYY-MM>``.
+  A daily fee given back on a change "now" is ``refund:<subscription>:<YYYY-MM-DD>``. Promised
+  payments: ``promised:<id>``, ``promised-return:<id>``, ``promised-fee:<id>``.
 - Every paid change needs ``consent_given=True`` with the ``consent_text`` shown, and writes a
   ``ConsentRecord`` in the same transaction. Refusals raise ``DomainError`` with a Russian message and
   change nothing.
@@ -42,7 +44,7 @@ from kabinet.billing.services import (
     personal_account_unblock_if_paid,
     revenue_account_code,
 )
-from kabinet.catalog.models import Bundle, Option, Period, PriceVersion, Tariff
+from kabinet.catalog.models import Bundle, Option, Period, Tariff
 from kabinet.catalog.selectors import (
     bundle_price_kopecks,
     option_is_compatible,
@@ -56,6 +58,7 @@ from kabinet.subscriptions.calendar import (
     date_words,
     days_in_month,
     days_to_month_end,
+    month_end,
     month_key,
     month_words,
     next_month_start,
@@ -265,21 +268,35 @@ def _first_charge_kopecks(*, price_kopecks: int, period: str, day: dt.date) -> i
     )
 
 
-def _unused_refund_kopecks(*, subscription: Subscription, from_day: dt.date) -> int:
-    """The refund for the days from ``from_day`` to the end of the current period that were paid for
-    and will not be used; never more than was actually charged for that period."""
-    key = _period_charge_key(subscription_id=subscription.pk, period=subscription.period, day=from_day)
-    charged = _charged(key)
-    if not charged:
+def _monthly_refund_kopecks(*, charge_key: str, from_day: dt.date) -> int:
+    """The billing run's refund rule: ``charged * unused_days / billed_days`` rounded down, where the
+    billed days run from the charge's value date (first billed day) to the month's end and the unused
+    ones from ``from_day`` (never before the first billed day) to the month's end."""
+    row = LedgerTransfer.objects.filter(key=charge_key).values_list("amount_kopecks", "value_date").first()
+    if row is None:
         return 0
+    charged, first_billed = row
+    last = month_end(first_billed)
+    if from_day > last:
+        return 0
+    unused = (last - max(from_day, first_billed)).days + 1
+    billed = (last - first_billed).days + 1
+    return charged * unused // billed
+
+
+def _unused_refund_kopecks(*, subscription: Subscription, from_day: dt.date) -> int:
+    """What comes back when service stops before ``from_day``: the monthly fee's paid days from
+    ``from_day`` on, or the daily fee already charged for ``from_day``."""
+    key = _period_charge_key(subscription_id=subscription.pk, period=subscription.period, day=from_day)
     if subscription.period == Period.DAY:
-        return charged
-    due = prorate_kopecks(
-        price_kopecks=subscription.price_kopecks,
-        days=days_to_month_end(from_day),
-        days_in_month=days_in_month(from_day),
-    )
-    return min(due, charged)
+        return _charged(key)
+    return _monthly_refund_kopecks(charge_key=key, from_day=from_day)
+
+
+def _refund_key(*, prefix: str, period: str, from_day: dt.date) -> str:
+    if period == Period.DAY:
+        return f"refund:{prefix}:{from_day.isoformat()}"
+    return f"refund:{prefix}:{month_key(from_day)}"
 
 
 def _price_for(*, tariff: Tariff, day: dt.date, bundle: Bundle | None) -> int:
@@ -464,7 +481,8 @@ def subscription_disconnect(
     *, actor: Any, subscription: Subscription, reason: str = "", ip: str | None = None
 ) -> Subscription:
     """Switch the service off: today is the last day of service; a monthly fee's days after today come
-    back as a refund (``refund-unused:<id>:<YYYY-MM>``); options end with it. A daily fee is not refunded."""
+    back at once (``refund:<id>:<YYYY-MM>``, the run's key and rule); options end with it. A daily fee is
+    not refunded."""
     _ensure_can_manage(actor=actor, personal_account=subscription.personal_account)
     today = _today()
     with transaction.atomic():
@@ -473,23 +491,18 @@ def subscription_disconnect(
             raise Conflict(_("Эта услуга уже отключена."), code="already_ended")
         if account.status == PersonalAccount.Status.TERMINATED:
             raise DomainError(_("Лицевой счёт закрыт."), code="account_not_active")
-        refund = 0
-        if sub.period == Period.MONTH:
-            tomorrow = today + dt.timedelta(days=1)
-            if tomorrow.month == today.month:
-                refund = _unused_refund_kopecks(subscription=sub, from_day=tomorrow)
-                _refund(
-                    account=account,
-                    key=f"refund-unused:{sub.pk}:{month_key(today)}",
-                    amount_kopecks=refund,
-                    value_date=today,
-                    description=_(
-                        "Возврат абонентской платы по тарифу «%(name)s» за неиспользованные дни %(month)s"
-                    )
-                    % {"name": sub.tariff.name, "month": month_words(today)},
-                    subscription=sub,
-                    actor=actor,
-                )
+        tomorrow = today + dt.timedelta(days=1)
+        refund = _unused_refund_kopecks(subscription=sub, from_day=tomorrow)
+        _refund(
+            account=account,
+            key=_refund_key(prefix=str(sub.pk), period=sub.period, from_day=tomorrow),
+            amount_kopecks=refund,
+            value_date=today,
+            description=_("Возврат абонентской платы по тарифу «%(name)s» за неиспользованные дни %(month)s")
+            % {"name": sub.tariff.name, "month": month_words(today)},
+            subscription=sub,
+            actor=actor,
+        )
         for sub_option in SubscriptionOption.objects.filter(
             subscription=sub, status=SubscriptionOption.Status.ACTIVE
         ).select_related("option"):
@@ -581,15 +594,11 @@ def _incompatible_options(*, sub: Subscription, new_tariff: Tariff) -> list[Subs
 
 
 def _option_unused_refund(*, sub_option: SubscriptionOption, from_day: dt.date) -> int:
-    """A paid option's unused part from ``from_day`` on (monthly: prorated; daily: that day's fee)."""
+    """A paid option's unused part from ``from_day`` on (monthly: the run's rule; daily: that day's fee)."""
     if sub_option.period == Option.OptionPeriod.MONTH:
-        charged = _charged(f"charge:opt:{sub_option.pk}:{month_key(from_day)}")
-        due = prorate_kopecks(
-            price_kopecks=sub_option.price_kopecks,
-            days=days_to_month_end(from_day),
-            days_in_month=days_in_month(from_day),
+        return _monthly_refund_kopecks(
+            charge_key=f"charge:opt:{sub_option.pk}:{month_key(from_day)}", from_day=from_day
         )
-        return min(due, charged)
     if sub_option.period == Option.OptionPeriod.DAY:
         return _charged(f"charge:opt:{sub_option.pk}:{from_day.isoformat()}")
     return 0
@@ -704,7 +713,8 @@ def subscription_change_tariff(
     """Change the tariff now or from the next period.
 
     ``now``: the old subscription ends yesterday (today if it started today); the unused part of its
-    current fee comes back (``refund-unused:<old>:<YYYY-MM>`` or ``...:<YYYY-MM-DD>`` for a daily fee);
+    current fee from today on comes back (``refund:<old>:<YYYY-MM>``, or ``...:<YYYY-MM-DD>`` for today's
+    daily fee);
     a new subscription starts today and is charged its first period prorated. Returns the new one.
     ``next_period``: sets next_tariff/next_tariff_from (the 1st of next month; tomorrow for a daily
     tariff); the billing run applies it on that date. Returns the same subscription.
@@ -756,10 +766,9 @@ def subscription_change_tariff(
         if bundle is not None and not bundle.tariffs.filter(pk=new_tariff.pk).exists():
             bundle = None
         # The old subscription: refund the unused part, end it.
-        refund_key_period = today.isoformat() if sub.period == Period.DAY else month_key(today)
         _refund(
             account=account,
-            key=f"refund-unused:{sub.pk}:{refund_key_period}",
+            key=_refund_key(prefix=str(sub.pk), period=sub.period, from_day=today),
             amount_kopecks=_unused_refund_kopecks(subscription=sub, from_day=today),
             value_date=today,
             description=_(
@@ -864,48 +873,6 @@ def subscription_cancel_scheduled_change(
             ip=ip,
         )
     return sub
-
-
-def subscription_prices_apply(*, day: dt.date | None = None, actor: Any = None) -> int:
-    """Bring price snapshots of open subscriptions up to a price version that has taken effect by
-    ``day`` (for subscriptions started before that version). One UPDATE per tariff; run daily before
-    the billing run. Returns the number of subscriptions repriced."""
-    day = day or _today()
-    repriced = 0
-    versions = (
-        PriceVersion.objects.filter(tariff__isnull=False, effective_from__lte=day)
-        .order_by("tariff_id", "-effective_from")
-        .values("tariff_id", "price_kopecks", "effective_from")
-    )
-    current: dict[int, tuple[int, dt.date]] = {}
-    for row in versions:
-        current.setdefault(row["tariff_id"], (row["price_kopecks"], row["effective_from"]))
-    with transaction.atomic():
-        for tariff_id, (price, since) in current.items():
-            base = Subscription.objects.filter(tariff_id=tariff_id, status__in=_OPEN, started_on__lt=since)
-            repriced += (
-                base.filter(bundle_membership__isnull=True)
-                .exclude(price_kopecks=price)
-                .update(price_kopecks=price)
-            )
-            for membership in BundleMembership.objects.filter(
-                subscription__in=base.filter(bundle_membership__isnull=False)
-            ).select_related("bundle", "subscription"):
-                discounted = bundle_price_kopecks(bundle=membership.bundle, price_kopecks=price)
-                if membership.subscription.price_kopecks != discounted:
-                    Subscription.objects.filter(pk=membership.subscription_id).update(
-                        price_kopecks=discounted
-                    )
-                    repriced += 1
-        if repriced:
-            audit_log(
-                actor=actor,
-                action="subscription.prices_apply",
-                target_type="billing.subscription",
-                target_id="*",
-                new={"day": day.isoformat(), "repriced": repriced},
-            )
-    return repriced
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1091,37 +1058,17 @@ def _option_end(
     refund_from: dt.date | None = None,
 ) -> int:
     """End an option today; refund a monthly option's paid days after today (or from ``refund_from``)."""
-    start = refund_from or today + dt.timedelta(days=1)
-    refund = 0
-    if sub_option.period == Option.OptionPeriod.MONTH and start.month == today.month:
-        charged = _charged(f"charge:opt:{sub_option.pk}:{month_key(today)}")
-        due = prorate_kopecks(
-            price_kopecks=sub_option.price_kopecks,
-            days=days_to_month_end(start),
-            days_in_month=days_in_month(start),
-        )
-        refund = min(due, charged)
-        _refund(
-            account=account,
-            key=f"refund-unused:opt:{sub_option.pk}:{month_key(today)}",
-            amount_kopecks=refund,
-            value_date=today,
-            description=_("Возврат за неиспользованные дни опции «%(name)s»")
-            % {"name": sub_option.option.name},
-            subscription=sub_option.subscription,
-            actor=actor,
-        )
-    elif sub_option.period == Option.OptionPeriod.DAY and refund_from == today:
-        refund = _charged(f"charge:opt:{sub_option.pk}:{today.isoformat()}")
-        _refund(
-            account=account,
-            key=f"refund-unused:opt:{sub_option.pk}:{today.isoformat()}",
-            amount_kopecks=refund,
-            value_date=today,
-            description=_("Возврат за опцию «%(name)s» за сегодня") % {"name": sub_option.option.name},
-            subscription=sub_option.subscription,
-            actor=actor,
-        )
+    from_day = refund_from or today + dt.timedelta(days=1)
+    refund = _option_unused_refund(sub_option=sub_option, from_day=from_day)
+    _refund(
+        account=account,
+        key=_refund_key(prefix=f"opt:{sub_option.pk}", period=sub_option.period, from_day=from_day),
+        amount_kopecks=refund,
+        value_date=today,
+        description=_("Возврат за неиспользованные дни опции «%(name)s»") % {"name": sub_option.option.name},
+        subscription=sub_option.subscription,
+        actor=actor,
+    )
     sub_option.status = SubscriptionOption.Status.ENDED
     sub_option.ended_on = today
     sub_option.save(update_fields=["status", "ended_on", "updated_at"])
@@ -1139,7 +1086,7 @@ def subscription_option_disable(
     *, actor: Any, subscription_option: SubscriptionOption, ip: str | None = None
 ) -> SubscriptionOption:
     """Switch an option off today; a monthly option's paid days after today come back
-    (``refund-unused:opt:<id>:<YYYY-MM>``). Daily and one-time options are not refunded."""
+    (``refund:opt:<id>:<YYYY-MM>``, the run's key and rule). Daily and one-time options are not refunded."""
     sub = Subscription.objects.select_related("personal_account").get(pk=subscription_option.subscription_id)
     _ensure_can_manage(actor=actor, personal_account=sub.personal_account)
     today = _today()
@@ -1257,9 +1204,12 @@ def voluntary_block_start(
     ip: str | None = None,
     user_agent: str = "",
 ) -> VoluntaryBlock:
-    """Block the account from today for ``days`` days. The account becomes ``blocked_voluntary`` and its
-    subscriptions are suspended; the unused part of today's fees comes back (``refund-block:<block>:<sub>``);
-    a paid block (tariff fee > 0) needs consent and costs its daily fee (``vblock-fee:<block>:<date>``)."""
+    """Block the account from today for ``days`` days (the last blocked day is today + days - 1).
+
+    The account becomes ``blocked_voluntary`` and its subscriptions are suspended, so the billing run
+    stops charging fees; ``voluntary_blocks_process`` charges the block's own fee per day instead
+    (``vblock-fee:<block>:<YYYY-MM-DD>``) from the next day on. What was already charged for the current
+    period stays charged. A paid block (fee > 0) needs consent."""
     _ensure_can_manage(actor=actor, personal_account=personal_account)
     today = _today()
     with transaction.atomic():
@@ -1276,19 +1226,6 @@ def voluntary_block_start(
             fee_per_day_kopecks=quote.fee_per_day_kopecks,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        for sub in Subscription.objects.filter(
-            personal_account=account, status=Subscription.Status.ACTIVE
-        ).select_related("tariff"):
-            _refund(
-                account=account,
-                key=f"refund-block:{block.pk}:{sub.pk}",
-                amount_kopecks=_unused_refund_kopecks(subscription=sub, from_day=today),
-                value_date=today,
-                description=_("Возврат абонентской платы по тарифу «%(name)s» за дни добровольной блокировки")
-                % {"name": sub.tariff.name},
-                subscription=sub,
-                actor=actor,
-            )
         Subscription.objects.filter(personal_account=account, status=Subscription.Status.ACTIVE).update(
             status=Subscription.Status.SUSPENDED
         )
@@ -1299,7 +1236,6 @@ def voluntary_block_start(
             % {"date": block.planned_end_on.strftime("%d.%m.%Y")},
             actor=actor,
         )
-        _block_charge_day(account=account, block=block, day=today, actor=actor)
         if consent_given and consent_text:
             _consent_write(
                 actor=actor,
@@ -1327,21 +1263,10 @@ def voluntary_block_start(
     return block
 
 
-def _block_charge_day(*, account: PersonalAccount, block: VoluntaryBlock, day: dt.date, actor: Any) -> None:
-    _charge(
-        account=account,
-        key=f"vblock-fee:{block.pk}:{day.isoformat()}",
-        amount_kopecks=block.fee_per_day_kopecks,
-        value_date=day,
-        description=_("Плата за добровольную блокировку за %(date)s") % {"date": day.strftime("%d.%m.%Y")},
-        subscription=None,
-        actor=actor,
-    )
-
-
 def _block_finish(*, account: PersonalAccount, block: VoluntaryBlock, ended_on: dt.date, actor: Any) -> None:
-    """Restore service on ``ended_on``: resume subscriptions and charge the rest of the current period
-    (under the run's key when this period was not charged yet, else ``charge-unblock:<block>:<sub>``)."""
+    """Restore service on ``ended_on``: resume subscriptions and charge the resumed period at once under
+    the billing run's key, if it is not paid yet (a daily fee for ``ended_on``; a monthly fee from
+    ``ended_on`` to the month's end, prorated), so the day of the end is not lost to the run's timing."""
     block.status = VoluntaryBlock.Status.ENDED
     block.ended_on = ended_on
     block.save(update_fields=["status", "ended_on"])
@@ -1356,19 +1281,7 @@ def _block_finish(*, account: PersonalAccount, block: VoluntaryBlock, ended_on: 
     ).select_related("tariff"):
         key = _period_charge_key(subscription_id=sub.pk, period=sub.period, day=ended_on)
         if _charged(key):
-            refunded_on = (
-                LedgerTransfer.objects.filter(key=f"refund-block:{block.pk}:{sub.pk}")
-                .values_list("value_date", flat=True)
-                .first()
-            )
-            same_period = refunded_on is not None and (
-                refunded_on == ended_on
-                if sub.period == Period.DAY
-                else month_key(refunded_on) == month_key(ended_on)
-            )
-            if not same_period:
-                continue  # this period is already paid and was not refunded by the block
-            key = f"charge-unblock:{block.pk}:{sub.pk}"
+            continue
         amount = _first_charge_kopecks(price_kopecks=sub.price_kopecks, period=sub.period, day=ended_on)
         _charge(
             account=account,
@@ -1406,8 +1319,26 @@ def voluntary_block_end(*, actor: Any, block: VoluntaryBlock, ip: str | None = N
     return fresh
 
 
+def _block_charge_day(*, account: PersonalAccount, block: VoluntaryBlock, day: dt.date) -> bool:
+    if not block.fee_per_day_kopecks or not (block.starts_on < day <= block.planned_end_on):
+        return False
+    _charge(
+        account=account,
+        key=f"vblock-fee:{block.pk}:{day.isoformat()}",
+        amount_kopecks=block.fee_per_day_kopecks,
+        value_date=day,
+        description=_("Плата за добровольную блокировку за %(date)s") % {"date": day.strftime("%d.%m.%Y")},
+        subscription=None,
+        actor=None,
+    )
+    return True
+
+
 def voluntary_blocks_process(*, day: dt.date | None = None) -> dict[str, int]:
-    """Periodic (daily): end the blocks whose last day has passed, charge today's block fee of the rest."""
+    """Periodic (every night, before the billing run): end the blocks whose last day is before ``day``
+    (service is back on the day after the last blocked day) and charge the block fee for ``day`` of the
+    others (``vblock-fee:<block>:<YYYY-MM-DD>``, from the fee snapshot; the start day is paid by the
+    normal fee already charged). Idempotent: a replay of the same day moves nothing."""
     day = day or _today()
     ended = charged = 0
     for block_id, account_id in VoluntaryBlock.objects.filter(
@@ -1426,8 +1357,7 @@ def voluntary_blocks_process(*, day: dt.date | None = None) -> dict[str, int]:
                     actor=None,
                 )
                 ended += 1
-            elif block.fee_per_day_kopecks:
-                _block_charge_day(account=account, block=block, day=day, actor=None)
+            elif _block_charge_day(account=account, block=block, day=day):
                 charged += 1
     return {"ended": ended, "charged": charged}
 

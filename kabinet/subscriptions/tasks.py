@@ -1,24 +1,18 @@
 """Periodic jobs of the subscriptions domain (Celery; eager in the embedded default).
 
-Beat runs them shortly after midnight Europe/Moscow: prices first (so the billing run charges the new
-price snapshot), then voluntary blocks and promised payments.
+Both run right after midnight Europe/Moscow, before the billing run: an expired voluntary block ends
+(service is back that day, so the run charges the normal fee) and an active one pays its daily fee;
+a promised
+payment whose term ended is taken back (then the run's blocking policy sees the real balance).
 """
 
 from __future__ import annotations
 
-from celery import current_app, shared_task
+from celery import shared_task
 from celery.schedules import crontab
 
-from kabinet.subscriptions.services import (
-    promised_payment_expire,
-    subscription_prices_apply,
-    voluntary_blocks_process,
-)
-
-
-@shared_task(name="kabinet.subscriptions.tasks.prices_apply")
-def prices_apply_task() -> int:
-    return subscription_prices_apply()
+from config.celery import app
+from kabinet.subscriptions.services import promised_payment_expire, voluntary_blocks_process
 
 
 @shared_task(name="kabinet.subscriptions.tasks.voluntary_blocks")
@@ -31,19 +25,11 @@ def promised_payments_expire_task() -> int:
     return promised_payment_expire()
 
 
-current_app.conf.beat_schedule.update(
-    {
-        "subscriptions-prices-apply": {
-            "task": "kabinet.subscriptions.tasks.prices_apply",
-            "schedule": crontab(hour=0, minute=1),
-        },
-        "subscriptions-voluntary-blocks": {
-            "task": "kabinet.subscriptions.tasks.voluntary_blocks",
-            "schedule": crontab(hour=0, minute=20),
-        },
-        "subscriptions-promised-payments-expire": {
-            "task": "kabinet.subscriptions.tasks.promised_payments_expire",
-            "schedule": crontab(hour=0, minute=25),
-        },
-    }
-)
+app.conf.beat_schedule["subscriptions-voluntary-blocks"] = {
+    "task": "kabinet.subscriptions.tasks.voluntary_blocks",
+    "schedule": crontab(hour=0, minute=0),
+}
+app.conf.beat_schedule["subscriptions-promised-payments-expire"] = {
+    "task": "kabinet.subscriptions.tasks.promised_payments_expire",
+    "schedule": crontab(hour=0, minute=1),
+}

@@ -90,24 +90,25 @@ def test_change_now_prorates_both_tariffs(connected, home, travel, subscriber) -
         ip="10.0.0.7",
         user_agent="Mozilla/5.0 test",
     )
-    # then: 11 of 30 days: 415 * 11 / 30 = 152.1666 -> 152.17; 590 * 11 / 30 = 216.3333 -> 216.33
+    # then: 11 of 30 days, rounded down as the billing run does: 415 * 11 / 30 = 152.1666 -> 152.16;
+    # 590 * 11 / 30 = 216.3333 -> 216.33
     sub.refresh_from_db()
     assert sub.status == Subscription.Status.ENDED
     assert sub.ended_on == dt.date(2026, 11, 19)
     assert new_sub.tariff == fast
     assert new_sub.started_on == dt.date(2026, 11, 20)
     assert new_sub.price_kopecks == 59000
-    refund = LedgerTransfer.objects.get(key=f"refund-unused:{sub.pk}:2026-11")
+    refund = LedgerTransfer.objects.get(key=f"refund:{sub.pk}:2026-11")
     charge = LedgerTransfer.objects.get(key=f"charge:{new_sub.pk}:2026-11")
-    assert refund.amount_kopecks == 15217
+    assert refund.amount_kopecks == 15216
     assert refund.kind == LedgerTransfer.Kind.REFUND
     assert charge.amount_kopecks == 21633
-    assert quote.refund_kopecks == 15217
+    assert quote.refund_kopecks == 15216
     assert quote.charge_kopecks == 21633
-    assert balance(account) == 100000 - 41500 + 15217 - 21633
+    assert balance(account) == 100000 - 41500 + 15216 - 21633
     consent = ConsentRecord.objects.get(action=ConsentRecord.Action.CHANGE_TARIFF_NOW)
     assert consent.user == subscriber
-    assert consent.price_kopecks == 21633 - 15217
+    assert consent.price_kopecks == 21633 - 15216
     assert consent.text == quote.consent_text
     assert consent.ip == "10.0.0.7"
     assert consent.user_agent == "Mozilla/5.0 test"
@@ -194,7 +195,7 @@ def test_change_now_of_a_daily_tariff_refunds_today(subscriber, travel) -> None:
         actor=subscriber, subscription=sub, new_tariff=unlim, when=NOW, consent_given=True, consent_text="Да"
     )
     # then
-    assert LedgerTransfer.objects.get(key=f"refund-unused:{sub.pk}:2026-11-25").amount_kopecks == 800
+    assert LedgerTransfer.objects.get(key=f"refund:{sub.pk}:2026-11-25").amount_kopecks == 800
     assert LedgerTransfer.objects.get(key=f"charge:{new_sub.pk}:2026-11-25").amount_kopecks == 1500
     assert balance(account) == 10000 - 800 - 800 + 800 - 1500
 
@@ -381,9 +382,9 @@ def test_change_now_without_enough_money_is_refused(subscriber, home, travel) ->
             consent_given=True,
             consent_text="Да",
         )
-    # then: 29 days: refund 401.17, charge 570.33 -> 169.16 needed, 0 available
+    # then: 29 days: refund 401.16, charge 570.33 -> 169.17 needed, 0 available
     assert (
         excinfo.value.message
-        == "Недостаточно средств: нужно 169,16\u00a0₽, доступно 0\u00a0₽. Пополните счёт."
+        == "Недостаточно средств: нужно 169,17\u00a0₽, доступно 0\u00a0₽. Пополните счёт."
     )
     _assert_nothing_changed(sub, keys, consents)
