@@ -14,3 +14,47 @@ urlpatterns = [
     path("users/<int:user_id>/deactivate/", identity.user_deactivate_view, name="user_deactivate"),
     path("customers/<int:customer_id>/verification/", identity.customer_verify, name="customer_verify"),
 ]
+
+# Billing: customers (search, card, identity verification), personal accounts, billing runs.
+from kabinet.backoffice.views import billing  # noqa: E402
+
+urlpatterns += [
+    path("customers/", billing.customer_search_view, name="customer_search"),
+    path("customers/<int:customer_id>/", billing.customer_detail, name="customer_detail"),
+    path(
+        "customers/<int:customer_id>/identity/",
+        billing.customer_identity_verify,
+        name="customer_identity_verify",
+    ),
+    path("accounts/<int:account_id>/", billing.account_detail, name="account_detail"),
+    path("accounts/<int:account_id>/adjust/", billing.account_adjust, name="account_adjust"),
+    path("accounts/<int:account_id>/flags/", billing.account_flags, name="account_flags"),
+    path("accounts/<int:account_id>/status/", billing.account_status, name="account_status"),
+    path("accounts/<int:account_id>/ledger/", billing.account_ledger, name="account_ledger"),
+    path("billing/runs/", billing.billing_runs, name="billing_runs"),
+]
+
+# Catalog: tariffs, options, bundles and their price versions.
+from kabinet.backoffice.views import catalog  # noqa: E402
+
+urlpatterns += [
+    path("catalog/tariffs/", catalog.tariff_list, name="tariff_list"),
+    path("catalog/tariffs/new/", catalog.tariff_create, name="tariff_create"),
+    path("catalog/tariffs/<int:tariff_id>/", catalog.tariff_detail, name="tariff_detail"),
+    path("catalog/tariffs/<int:tariff_id>/edit/", catalog.tariff_edit, name="tariff_edit"),
+    path("catalog/tariffs/<int:tariff_id>/price/", catalog.tariff_price, name="tariff_price"),
+    path("catalog/tariffs/<int:tariff_id>/status/", catalog.tariff_status, name="tariff_status"),
+    path("catalog/tariffs/<int:tariff_id>/switchable/", catalog.tariff_switchable, name="tariff_switchable"),
+    path("catalog/options/", catalog.option_list, name="option_list"),
+    path("catalog/options/new/", catalog.option_create, name="option_create"),
+    path("catalog/options/<int:option_id>/", catalog.option_detail, name="option_detail"),
+    path("catalog/options/<int:option_id>/price/", catalog.option_price, name="option_price"),
+    path(
+        "catalog/options/<int:option_id>/availability/",
+        catalog.option_availability,
+        name="option_availability",
+    ),
+    path("catalog/bundles/", catalog.bundle_list, name="bundle_list"),
+    path("catalog/bundles/new/", catalog.bundle_create, name="bundle_create"),
+    path("catalog/bundles/<int:bundle_id>/", catalog.bundle_detail, name="bundle_detail"),
+]
