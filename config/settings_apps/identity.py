@@ -2,7 +2,7 @@
 
 import os
 
-from config.settings import PRODUCTION
+PRODUCTION = os.environ.get("KABINET_ENV", "embedded") == "production"
 
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -10,10 +10,52 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 7
 ACCOUNT_ADAPTER = "kabinet.identity.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "kabinet.identity.adapters.SocialAccountAdapter"
 USSD_SHARED_SECRET = os.environ.get("USSD_SHARED_SECRET", "" if PRODUCTION else "dev-ussd-secret")
-# "Phone OR email" signup is our own form (kabinet.identity.forms); allauth's check wants one of them
-# required, which is not the rule here.
-ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "password1*", "password2*"]
+# "Phone OR email" signup: one page (account/signup.html) with two forms. The email form is allauth's
+# signup (kabinet.identity.forms.EmailSignupForm); the phone form is our own flow (code first, then a
+# password: kabinet.identity.views.phone_signup), because allauth asks for the password before the code.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 SILENCED_SYSTEM_CHECKS = ["account.W001"]
+
+# --- Registration, login, recovery (helper ID-A) -----------------------------------------------------
+ACCOUNT_FORMS = {
+    "login": "kabinet.identity.forms.LoginForm",
+    "signup": "kabinet.identity.forms.EmailSignupForm",
+    "reset_password": "kabinet.identity.forms.EmailPasswordResetForm",
+    "request_login_code": "kabinet.identity.forms.RequestLoginCodeForm",
+}
+# Unconfirmed email users cannot log in: our login stage (kabinet.identity.stages) makes verification
+# mandatory for them and answers with "confirm your email"; global "mandatory" would demand an email
+# from phone users too.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = None
+# One-time codes: 6 digits, valid 5 minutes, at most 5 wrong attempts.
+_SIX_DIGITS = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_FORMAT = _SIX_DIGITS
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = _SIX_DIGITS
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 5 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 5
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 5 * 60
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5
+# Our own phone codes (registration, USSD login, password recovery by SMS): kabinet.identity.services.
+PHONE_CODE_TTL_SECONDS = 5 * 60
+PHONE_CODE_MAX_ATTEMPTS = 5
+PHONE_CODE_RESEND_SECONDS = 60
+# Rate limits live in the Django cache (Redis in production, so every web worker shares them).
+# Format: "<count>/<period><unit>/<ip|key|user>", comma-separated.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "request_login_code": "20/m/ip,1/m/key",
+    "reset_password": "20/m/ip,3/m/key",
+    "signup": "20/m/ip",
+    # Our phone flows (kabinet.identity.views): requesting a code and typing one.
+    "kabinet_phone_code_request": "10/m/ip,5/h/key",
+    "kabinet_phone_code_verify": "20/m/ip",
+    "kabinet_corporate_signup": "5/m/ip",
+}
 
 # --- Social networks, two-factor, passkeys, sessions, app API (helper ID-B) ------------------------
 # A provider appears on the login page and in the profile only when its client id is set.

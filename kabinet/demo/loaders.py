@@ -7,6 +7,11 @@ from collections.abc import Callable
 
 LOADERS: list[Callable[[], list[str] | None]] = []
 
+# Demo subscribers first: later loaders look them up by phone / email (kabinet.demo.identity).
+from kabinet.demo.identity import load_subscribers  # noqa: E402
+
+LOADERS.append(load_subscribers)
+
 # News do not depend on other demo data.
 from kabinet.demo.news import load_news  # noqa: E402
 

@@ -9,9 +9,10 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
 from kabinet.identity.devices import device_login_check
+from kabinet.identity.phone_adapter import PhoneAccountAdapterMixin
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(PhoneAccountAdapterMixin, DefaultAccountAdapter):
     def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         # Every completed login (after the second factor) passes here: remember the device and send
         # a notice when it is new (kabinet.identity.devices).

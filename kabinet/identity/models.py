@@ -68,3 +68,33 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 # Devices a subscriber has logged in from (new-device login notices): kabinet/identity/devices.py.
 from kabinet.identity.devices import KnownDevice  # noqa: E402, F401
+
+
+class PhoneCode(models.Model):
+    """A one-time SMS code sent to a phone number for our own phone flows.
+
+    Purposes: registration by phone, login from a USSD request, password recovery by SMS. Only a hash of
+    the code is stored. A row is written for every request (also when nothing is delivered, e.g. the
+    number is already registered) so the resend interval behaves the same for every number.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGNUP = "signup", _("Регистрация")
+        LOGIN = "login", _("Вход")
+        RESET = "reset", _("Восстановление пароля")
+
+    phone = models.CharField(max_length=16, db_index=True)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=128)
+    # False when the request was answered without sending a code (nothing can match it).
+    deliverable = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.phone}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.identity import security_views, views  # noqa: F401
+from kabinet.identity import security_views, views
 
 app_name = "identity"
 urlpatterns = [

@@ -1,0 +1,31 @@
+"""allauth login stages of our own.
+
+allauth's "mandatory" email verification would demand an email from phone users too, so verification
+stays "optional" globally and this stage makes it mandatory for users whose only contact is an
+unconfirmed email: they cannot enter the cabinet; they get the link again and see the "confirm your
+email" page. The same page ends every email registration, new address or already registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account import app_settings
+from allauth.account.stages import EmailVerificationStage
+
+
+def needs_email_confirmation(user: Any) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "email", None)
+        and not getattr(user, "email_verified", False)
+        and not getattr(user, "phone_verified", False)
+    )
+
+
+class EmailConfirmationGateStage(EmailVerificationStage):
+    def handle(self) -> tuple[Any, bool]:
+        login = self.login
+        if login.signup or needs_email_confirmation(login.user):
+            login.email_verification = app_settings.EmailVerificationMethod.MANDATORY
+        return super().handle()
