@@ -55,3 +55,7 @@ api.add_router("/me", me.router)
 from kabinet.api import accounts  # noqa: E402
 
 api.add_router("/accounts", accounts.router)
+
+from kabinet.api import payments  # noqa: E402
+
+api.add_router("/payments", payments.router)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kabinet.core.exceptions import NotFound
 from kabinet.payments.models import Payment, PaymentEvent, Refund
 
 
 def payment_list_for_user(*, user: Any) -> QuerySet[Payment]:
-    """Payments to every personal account the user is linked to (whoever paid), newest first."""
+    """Payments to every personal account the user is linked to (whoever paid) and the payments the user
+    made to other accounts, newest first."""
     if not getattr(user, "is_authenticated", False):
         return Payment.objects.none()
+    mine = Payment.objects.filter(Q(personal_account__links__user=user) | Q(user=user)).values("pk")
     return (
-        Payment.objects.filter(personal_account__links__user=user)
+        Payment.objects.filter(pk__in=mine)
         .select_related("personal_account")
         .prefetch_related("refunds")
         .order_by("-created_at", "-id")

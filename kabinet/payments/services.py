@@ -37,6 +37,7 @@ from kabinet.payments.acquirer.interface import (
     AcquirerUnavailable,
     notification_parse,
 )
+from kabinet.payments.hooks import payments_credited_notify
 from kabinet.payments.models import Payment, PaymentEvent, PaymentRules, Refund
 from kabinet.payments.rules import (
     payment_amount_parse,
@@ -388,6 +389,7 @@ def _payment_credit_locked(
         payment.service_restored_at = timezone.now()
         _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
     payment.save()
+    payments_credited_notify(payments=[payment])  # bonus accrual (kabinet.payments.hooks; PAY-B)
     audit_log(
         actor=actor,
         action="payment.credited",

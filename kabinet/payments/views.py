@@ -125,7 +125,7 @@ def _maybe_sync(payment: Payment) -> Payment:
     """When the payer comes back (and while they wait), ask the acquirer — at most every 5 seconds."""
     if payment.status not in ACTIVE_STATUSES or not payment.acquirer_payment_id:
         return payment
-    if not cache.add(f"payments:sync:{payment.pk}", 1, timeout=5):
+    if not cache.add(f"payments:sync:{payment.public_id}", 1, timeout=5):
         return payment
     try:
         return payment_sync(payment=payment)

@@ -36,7 +36,7 @@ TRANSPORT_ADAPTERS: dict[str, requests.adapters.BaseAdapter] = {}
 def http_session() -> requests.Session:
     """The calling thread's keep-alive session (requests.Session is not thread-safe)."""
     session: requests.Session | None = getattr(_local, "session", None)
-    adapters_version = len(TRANSPORT_ADAPTERS), tuple(TRANSPORT_ADAPTERS)
+    adapters_version = tuple((prefix, id(adapter)) for prefix, adapter in TRANSPORT_ADAPTERS.items())
     if session is None or getattr(_local, "adapters_version", None) != adapters_version:
         session = requests.Session()
         for prefix, adapter in TRANSPORT_ADAPTERS.items():

@@ -4,18 +4,20 @@ capture/cancel under the operator's card rules, crediting exactly once."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+import time_machine
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system
 from kabinet.billing.tests.factories import PersonalAccountFactory
 from kabinet.notifications.models import OutboxMessage
-from kabinet.payments.models import Payment
-from kabinet.payments.services import payment_initiate
+from kabinet.payments.models import Payment, PaymentEvent
+from kabinet.payments.services import payment_initiate, payments_reconcile
 from kabinet.payments.tests.acquirer_fixtures import *  # noqa: F403
 from kabinet.payments.tests.acquirer_fixtures import payer_confirms
-from kabinet.sandbox_acquirer.models import SandboxPayment
+from kabinet.sandbox_acquirer.models import SandboxNotification, SandboxPayment
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +63,299 @@ def test_card_payment_is_credited_once_with_timeline_and_receipt(
     assert SandboxPayment.objects.get(pk=payment.acquirer_payment_id).status == "succeeded"
     email = OutboxMessage.objects.get(channel="email", to="payer@example.ru")
     assert account.number in email.subject
+
+
+def _notification_body(payment: Payment, event: str = "payment.succeeded", **overrides: object) -> dict:
+    obj: dict[str, Any] = {
+        "id": payment.acquirer_payment_id,
+        "status": event.split(".", 1)[1],
+        "paid": True,
+        "amount": {"value": f"{payment.amount_kopecks // 100}.00", "currency": "RUB"},
+        "metadata": {"payment_id": str(payment.public_id)},
+    }
+    obj.update(overrides)
+    return {"type": "notification", "event": event, "object": obj}
+
+
+def test_the_same_notification_ten_times_credits_once(acquirer, client) -> None:
+    # given: the payer confirmed, but the sandbox's own notifications were never delivered
+    account = _account()
+    payment = _start(account, amount="500")
+    payer_confirms(payment)
+    assert SandboxNotification.objects.filter(object_id=payment.acquirer_payment_id).count() == 1
+    body = _notification_body(payment, "payment.waiting_for_capture")
+    # when
+    statuses = [
+        client.post("/payments/notifications/yookassa/", body, content_type="application/json").status_code
+        for _ in range(10)
+    ]
+    # then
+    assert statuses == [200] * 10
+    assert _balance(account) == 50000
+    assert LedgerTransfer.objects.filter(key=f"payment:{payment.public_id}").count() == 1
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert payment.events.filter(kind=PaymentEvent.Kind.CREDITED).count() == 1
+    assert payment.events.filter(kind=PaymentEvent.Kind.PAID).count() == 1
+
+
+def test_a_notification_that_lies_about_status_and_amount_moves_nothing(acquirer, client) -> None:
+    # given: a payment the payer never confirmed
+    account = _account()
+    payment = _start(account, amount="157")
+    body = _notification_body(payment, "payment.succeeded", amount={"value": "15000.00", "currency": "RUB"})
+    # when
+    response = client.post("/payments/notifications/yookassa/", body, content_type="application/json")
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"status": "pending"}
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert payment.transfer is None
+    assert _balance(account) == 0
+    assert not LedgerTransfer.objects.filter(kind=LedgerTransfer.Kind.PAYMENT).exists()
+
+
+def test_a_notification_about_an_unknown_payment_is_ignored(acquirer, client) -> None:
+    body = {
+        "type": "notification",
+        "event": "payment.succeeded",
+        "object": {"id": "nope", "status": "succeeded"},
+    }
+    response = client.post("/payments/notifications/yookassa/", body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ignored"}
+    assert not LedgerTransfer.objects.exists()
+
+
+def test_a_malformed_notification_is_refused(acquirer, client) -> None:
+    response = client.post(
+        "/payments/notifications/yookassa/", {"event": "x"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    response = client.post("/payments/notifications/yookassa/", "not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("minutes", "second_status"), [(29, "canceled"), (31, "succeeded"), (30, "succeeded")]
+)
+def test_same_card_interval_rule(
+    acquirer, django_capture_on_commit_callbacks, minutes, second_status
+) -> None:
+    # given: a first payment from the card at T0
+    account = _account()
+    with time_machine.travel(T0, tick=False):
+        first = _start(account, amount="100", key="first")
+        payer_confirms(first, capture_callbacks=django_capture_on_commit_callbacks)
+    # when: a second order from the same card `minutes` later
+    with time_machine.travel(T0 + dt.timedelta(minutes=minutes), tick=False):
+        second = _start(account, amount="200", key="second")
+        payer_confirms(second, capture_callbacks=django_capture_on_commit_callbacks)
+    # then
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Payment.Status.SUCCEEDED
+    assert second.status == second_status
+    assert SandboxPayment.objects.get(pk=second.acquirer_payment_id).status == second_status
+    if second_status == "canceled":
+        assert second.cancel_reason == (
+            "С одной карты можно платить не чаще одного раза в 30 минут. Предыдущий платёж с карты "
+            "220000******0004 был в 15:00; следующий возможен после 15:30. Деньги не списаны."
+        )
+        assert _balance(account) == 10000
+        assert second.events.filter(kind="canceled").count() == 1
+    else:
+        assert _balance(account) == 30000
+
+
+def test_another_card_is_not_limited_by_the_interval(acquirer, django_capture_on_commit_callbacks) -> None:
+    account = _account()
+    first = _start(account, amount="100", key="first")
+    payer_confirms(first, capture_callbacks=django_capture_on_commit_callbacks)
+    second = _start(account, amount="100", key="second")
+    payer_confirms(second, card="4111 1111 1111 1111", capture_callbacks=django_capture_on_commit_callbacks)
+    second.refresh_from_db()
+    assert second.status == Payment.Status.SUCCEEDED
+    assert _balance(account) == 20000
+
+
+@pytest.mark.parametrize(
+    ("card", "brand", "mask"),
+    [
+        ("2200 0000 0000 0004", "MIR", "220000******0004"),
+        ("4111 1111 1111 1111", "VISA", "411111******1111"),
+        ("5555 5555 5555 4444", "MASTERCARD", "555555******4444"),
+        ("6759 6498 2643 8453", "MAESTRO", "675964******8453"),
+    ],
+)
+def test_each_brand_pays(acquirer, django_capture_on_commit_callbacks, card, brand, mask) -> None:
+    account = _account()
+    payment = _start(account)
+    payer_confirms(payment, card=card, capture_callbacks=django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    assert (payment.status, payment.card_brand, payment.card_mask) == ("succeeded", brand, mask)
+    assert _balance(account) == 15700
+
+
+@pytest.mark.parametrize(
+    ("card", "reason"),
+    [
+        ("4000 0000 0000 0002", "Банк отклонил платёж."),
+        ("2200 0000 0000 0012", "Недостаточно средств на карте."),
+        (
+            "4000 0566 5566 5556",
+            "Карта выпущена не российским банком (US): оплата такими картами не принимается.",
+        ),
+    ],
+)
+def test_refused_cards_cancel_with_a_reason(
+    acquirer, django_capture_on_commit_callbacks, card, reason
+) -> None:
+    account = _account()
+    payment = _start(account)
+    with django_capture_on_commit_callbacks(execute=True):
+        payer_confirms(payment, card=card, capture_callbacks=django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CANCELED
+    assert payment.cancel_reason == reason
+    assert SandboxPayment.objects.get(pk=payment.acquirer_payment_id).status == "canceled"
+    assert _balance(account) == 0
+
+
+def test_blocked_card_class_is_cancelled_before_capture(acquirer, django_capture_on_commit_callbacks) -> None:
+    from kabinet.payments.rules import payment_rules_get
+
+    rules = payment_rules_get()
+    rules.blocked_card_classes = "PREPAID"
+    rules.save()
+    account = _account()
+    payment = _start(account)
+    payer_confirms(payment, card="2200 0000 0000 0020", capture_callbacks=django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CANCELED
+    assert payment.cancel_reason == "Карты класса «предоплаченные» не принимаются."
+    assert _balance(account) == 0
+
+
+def test_wrong_sms_code_three_times_cancels(acquirer, django_capture_on_commit_callbacks) -> None:
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    account = _account()
+    payment = _start(account)
+    browser = Client()
+    checkout = urlsplit(payment.confirmation_url).path
+    secure = browser.post(checkout, {"number": "2200000000000004", "expiry": "12/30", "cvc": "123"})[
+        "Location"
+    ]
+    first = browser.post(secure, {"code": "000000"})
+    assert "Неверный код. Осталось попыток: 2." in first.content.decode()
+    browser.post(secure, {"code": "000001"})
+    with django_capture_on_commit_callbacks(execute=True):
+        last = browser.post(secure, {"code": "000002"})
+    assert last.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CANCELED
+    assert payment.cancel_reason == "Не пройдена проверка 3-D Secure (неверный код из SMS)."
+
+
+def test_dropped_notification_is_settled_by_reconciliation(
+    acquirer, django_capture_on_commit_callbacks
+) -> None:
+    # given: the test card whose notification the acquirer never sends
+    account = _account()
+    with time_machine.travel(T0, tick=False):
+        payment = _start(account)
+        payer_confirms(
+            payment, card="2200 0000 0000 0046", capture_callbacks=django_capture_on_commit_callbacks
+        )
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert SandboxNotification.objects.get(object_id=payment.acquirer_payment_id).dropped is True
+    # when: the periodic reconciliation runs 15 minutes later
+    with time_machine.travel(T0 + dt.timedelta(minutes=15), tick=False):
+        counts = payments_reconcile()
+    # then
+    payment.refresh_from_db()
+    assert counts == {"checked": 1, "succeeded": 1, "canceled": 0, "still_open": 0, "errors": 0}
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert _balance(account) == 15700
+
+
+def test_acquirer_timeout_leaves_payment_pending_and_reconciliation_settles_it(
+    acquirer, client, django_capture_on_commit_callbacks
+) -> None:
+    # given: the payer confirmed; our notification handler's status fetch times out
+    account = _account()
+    with time_machine.travel(T0, tick=False):
+        payment = _start(account)
+        payer_confirms(payment)  # notification queued, not delivered yet
+        acquirer.fail_next = 1
+        acquirer.fail_paths = ("/api/v3/payments/",)
+        response = client.post(
+            "/payments/notifications/yookassa/",
+            _notification_body(payment, "payment.waiting_for_capture"),
+            content_type="application/json",
+        )
+    # then: the acquirer is asked to retry, nothing moved
+    assert response.status_code == 503
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert _balance(account) == 0
+    # when: reconciliation runs later
+    with time_machine.travel(T0 + dt.timedelta(minutes=11), tick=False):
+        counts = payments_reconcile()
+    payment.refresh_from_db()
+    assert counts["succeeded"] == 1
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert _balance(account) == 15700
+
+
+def test_acquirer_timeout_while_creating_keeps_one_payment_and_retry_registers_it(acquirer) -> None:
+    from kabinet.core.exceptions import DomainError
+
+    account = _account()
+    acquirer.fail_next = 1
+    with pytest.raises(DomainError) as exc:
+        _start(account, key="retry-me")
+    assert exc.value.code == "acquirer_unavailable"
+    payment = Payment.objects.get(idempotency_key="retry-me")
+    assert payment.status == Payment.Status.CREATED
+    # when: the same request is repeated
+    again = _start(account, key="retry-me")
+    # then
+    assert again.pk == payment.pk
+    assert again.status == Payment.Status.PENDING
+    assert again.confirmation_url.startswith("http://testserver/sandbox-acquirer/checkout/")
+    assert SandboxPayment.objects.count() == 1
+
+
+def test_payment_to_an_account_blocked_for_debt_restores_service(
+    acquirer, django_capture_on_commit_callbacks
+) -> None:
+    account = _account(balance_kopecks=-10000, status=PersonalAccount.Status.BLOCKED_DEBT)
+    payment = _start(account, amount="150")
+    payer_confirms(payment, capture_callbacks=django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    account.refresh_from_db()
+    assert account.status == PersonalAccount.Status.ACTIVE
+    assert payment.service_restored_at is not None
+    assert list(payment.events.values_list("kind", flat=True))[:4] == [
+        "accepted",
+        "paid",
+        "credited",
+        "service_restored",
+    ]
+
+
+def test_too_small_payment_keeps_account_blocked(acquirer, django_capture_on_commit_callbacks) -> None:
+    account = _account(balance_kopecks=-10000, status=PersonalAccount.Status.BLOCKED_DEBT)
+    payment = _start(account, amount="50")
+    payer_confirms(payment, capture_callbacks=django_capture_on_commit_callbacks)
+    account.refresh_from_db()
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert account.status == PersonalAccount.Status.BLOCKED_DEBT
+    assert payment.service_restored_at is None
