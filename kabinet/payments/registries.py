@@ -1,0 +1,594 @@
+"""Bank payment registries: a CSV file of payments made at banks by personal account number.
+
+The format is documented in docs/registries.md. Import is set-based: the file is parsed once, then
+processed in chunks; each chunk is one transaction that looks up accounts and earlier payments with a
+few queries, posts one ledger transfer per new payment (key ``registry:<bank>:<transaction id>``, so a
+replayed line can never credit twice, even from two imports running at once) and bulk-inserts the
+payments, their events and the registry lines. Nothing is dropped: a line that cannot be credited is
+stored with status ``needs_review`` and a reason in Russian, for staff to resolve.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kabinet.billing.ledger_bulk import TransferSpec, ledger_transfers_post_many
+from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
+from kabinet.billing.numbers import personal_account_number_clean, personal_account_number_is_valid
+from kabinet.billing.services import (
+    CLEARING_BANK_REGISTRY,
+    ledger_account_system,
+    personal_account_unblock_if_paid,
+)
+from kabinet.core.audit import audit_log
+from kabinet.core.exceptions import Conflict, DomainError, NotFound, PermissionDenied
+from kabinet.core.money import MoneyInputError, rubles_to_kopecks
+from kabinet.payments.hooks import payments_credited_notify
+from kabinet.payments.models import Payment, PaymentEvent, RegistryImport, RegistryLine
+
+CHUNK_SIZE = 2000
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_BANK_LENGTH = 32
+MAX_TRANSACTION_ID_LENGTH = 64
+
+# Header names accepted for each column, in the file's order (docs/registries.md).
+COLUMNS = ("bank", "date", "transaction_id", "account", "amount", "payer")
+HEADER_NAMES = {
+    "bank": {"bank", "банк"},
+    "date": {"date", "дата"},
+    "transaction_id": {"transaction_id", "bank_transaction_id", "номер операции", "id операции"},
+    "account": {"account", "account_number", "лицевой счёт", "лицевой счет"},
+    "amount": {"amount", "сумма"},
+    "payer": {"payer", "плательщик"},
+}
+
+
+@dataclass
+class ParsedLine:
+    line_no: int
+    raw: str
+    bank: str = ""
+    bank_transaction_id: str = ""
+    paid_on: dt.date | None = None
+    account_number: str = ""
+    amount_kopecks: int | None = None
+    payer: str = ""
+    reason: str = ""  # set when the line cannot be credited as it is
+
+
+@dataclass
+class ImportSummary:
+    registry_import: RegistryImport
+    lines: int = 0
+    credited: int = 0
+    credited_kopecks: int = 0
+    duplicates: int = 0
+    to_review: int = 0
+    total_kopecks: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def registry_decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) or Windows-1251, as banks send them. Returns (text, encoding)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1251"), "cp1251"
+    except UnicodeDecodeError as exc:  # pragma: no cover - cp1251 maps nearly every byte
+        raise DomainError(_("Файл не в кодировке UTF-8 или Windows-1251.")) from exc
+
+
+def _delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") >= header_line.count(",") else ","
+
+
+def _normalize_header(name: str) -> str:
+    return " ".join(name.strip().strip("\ufeff").lower().replace("ё", "е").split())
+
+
+def _check_header(row: list[str]) -> None:
+    names = [_normalize_header(c) for c in row]
+    expected = [{_normalize_header(n) for n in HEADER_NAMES[c]} for c in COLUMNS]
+    if len(names) != len(COLUMNS) or any(n not in e for n, e in zip(names, expected, strict=True)):
+        raise DomainError(
+            _(
+                "Первая строка файла должна быть заголовком: "
+                "bank;date;transaction_id;account;amount;payer (или банк;дата;номер операции;"
+                "лицевой счёт;сумма;плательщик)."
+            )
+        )
+
+
+def _parse_date(text: str) -> dt.date | None:
+    text = text.strip()
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_amount(text: str) -> tuple[int | None, str]:
+    try:
+        return rubles_to_kopecks(text.strip()), ""
+    except MoneyInputError as exc:
+        return None, _("Неверная сумма «%(amount)s»: %(why)s") % {"amount": text.strip(), "why": exc.message}
+
+
+def registry_parse(text: str) -> list[ParsedLine]:
+    """Parse the file into lines; each line is checked on its own (a bad line never stops the rest)."""
+    lines = text.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        raise DomainError(_("Файл пуст."))
+    delimiter = _delimiter(lines[0])
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff\r\n")), delimiter=delimiter)
+    parsed: list[ParsedLine] = []
+    header_seen = False
+    for row in reader:
+        line_no = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if not header_seen:
+            _check_header(row)
+            header_seen = True
+            continue
+        raw = delimiter.join(row)[:1000]
+        line = ParsedLine(line_no=line_no, raw=raw)
+        parsed.append(line)
+        if len(row) != len(COLUMNS):
+            line.reason = _("Неверное число полей: %(n)s вместо 6.") % {"n": len(row)}
+            continue
+        bank, date_text, txid, account, amount_text, payer = (c.strip() for c in row)
+        line.bank = bank[:64]
+        line.bank_transaction_id = txid[:128]
+        line.account_number = personal_account_number_clean(account)[:64]
+        line.payer = payer[:255]
+        line.paid_on = _parse_date(date_text)
+        line.amount_kopecks, amount_reason = _parse_amount(amount_text)
+        if not bank:
+            line.reason = _("Не указан банк.")
+        elif len(bank) > MAX_BANK_LENGTH:
+            line.reason = _("Название банка длиннее %(n)s символов.") % {"n": MAX_BANK_LENGTH}
+        elif not txid:
+            line.reason = _("Не указан номер операции банка.")
+        elif len(txid) > MAX_TRANSACTION_ID_LENGTH:
+            line.reason = _("Номер операции длиннее %(n)s символов.") % {"n": MAX_TRANSACTION_ID_LENGTH}
+        elif line.paid_on is None:
+            line.reason = _("Неверная дата «%(date)s»: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД.") % {
+                "date": date_text
+            }
+        elif amount_reason:
+            line.reason = amount_reason
+        elif not (len(line.account_number) == 10 and line.account_number.isdigit()):
+            line.reason = _("Номер лицевого счёта «%(number)s» должен состоять из 10 цифр.") % {
+                "number": account.strip()
+            }
+        elif not personal_account_number_is_valid(line.account_number):
+            line.reason = _("Неверная контрольная цифра в номере лицевого счёта «%(number)s».") % {
+                "number": account.strip()
+            }
+    if not header_seen:
+        raise DomainError(_("Файл пуст."))
+    return parsed
+
+
+def registry_transfer_key(*, bank: str, bank_transaction_id: str) -> str:
+    return f"registry:{bank}:{bank_transaction_id}"
+
+
+def _idempotency_key(bank: str, bank_transaction_id: str) -> str:
+    digest = hashlib.sha256(f"{bank}\x00{bank_transaction_id}".encode()).hexdigest()
+    return f"registry:{digest[:48]}"
+
+
+@dataclass
+class _Credit:
+    line: ParsedLine
+    account_id: int
+    ledger_account_id: int
+
+    @property
+    def amount_kopecks(self) -> int:
+        assert self.line.amount_kopecks is not None
+        return self.line.amount_kopecks
+
+
+def _credit_many(
+    *, credits: Sequence[_Credit], clearing: LedgerAccount, actor: Any, now: dt.datetime
+) -> tuple[list[Payment], set[int]]:
+    """Post transfers and create payments for lines already checked. Call inside a transaction.
+
+    Returns the payments created and the line numbers that turned out to be duplicates (another
+    import credited the same bank transaction in the meantime)."""
+    specs = []
+    for item in credits:
+        line = item.line
+        assert line.amount_kopecks is not None and line.paid_on is not None
+        specs.append(
+            TransferSpec(
+                key=registry_transfer_key(bank=line.bank, bank_transaction_id=line.bank_transaction_id),
+                debit_account_id=clearing.pk,
+                credit_account_id=item.ledger_account_id,
+                amount_kopecks=line.amount_kopecks,
+                kind=LedgerTransfer.Kind.PAYMENT,
+                value_date=line.paid_on,
+                description=_("Оплата через банк %(bank)s") % {"bank": line.bank},
+                ref=line.bank_transaction_id[:64],
+                actor_id=actor.pk if getattr(actor, "is_authenticated", False) else None,
+            )
+        )
+    posted = ledger_transfers_post_many(transfers=specs)
+    new: list[tuple[_Credit, LedgerTransfer]] = []
+    duplicates: set[int] = set()
+    for item, spec in zip(credits, specs, strict=True):
+        transfer = posted.pop(spec.key, None)
+        if transfer is None:
+            duplicates.add(item.line.line_no)
+        else:
+            new.append((item, transfer))
+    payments = [
+        Payment(
+            personal_account_id=item.account_id,
+            amount_kopecks=item.amount_kopecks,
+            method=Payment.Method.BANK_REGISTRY,
+            status=Payment.Status.SUCCEEDED,
+            idempotency_key=_idempotency_key(item.line.bank, item.line.bank_transaction_id),
+            bank=item.line.bank,
+            bank_transaction_id=item.line.bank_transaction_id,
+            payer=item.line.payer,
+            paid_at=dt.datetime.combine(
+                item.line.paid_on, dt.time(12, 0), tzinfo=timezone.get_current_timezone()
+            )
+            if item.line.paid_on
+            else now,
+            credited_at=now,
+            transfer=transfer,
+        )
+        for item, transfer in new
+    ]
+    created = Payment.objects.bulk_create(payments, batch_size=1000)
+    if created and created[0].pk is None:  # backends without RETURNING (not PostgreSQL/SQLite 3.35+)
+        created = list(Payment.objects.filter(transfer_id__in=[t.pk for _i, t in new]))
+    events = [
+        PaymentEvent(
+            payment=payment,
+            kind=PaymentEvent.Kind.CREDITED,
+            message=_("Платёж из реестра банка %(bank)s") % {"bank": payment.bank},
+        )
+        for payment in created
+    ]
+    PaymentEvent.objects.bulk_create(events, batch_size=2000)
+    return created, duplicates
+
+
+def _restore_service(*, payments: Iterable[Payment], actor: Any) -> None:
+    """Unblock accounts blocked for debt that the payments brought back to a positive balance."""
+    by_account = {p.personal_account_id: p for p in payments}
+    blocked = PersonalAccount.objects.filter(
+        pk__in=list(by_account), status=PersonalAccount.Status.BLOCKED_DEBT
+    ).order_by("pk")
+    now = timezone.now()
+    for account in blocked:
+        if personal_account_unblock_if_paid(personal_account=account, actor=actor):
+            payment = by_account[account.pk]
+            Payment.objects.filter(pk=payment.pk).update(service_restored_at=now)
+            PaymentEvent.objects.create(payment=payment, kind=PaymentEvent.Kind.SERVICE_RESTORED)
+
+
+def _process_chunk(
+    *,
+    registry_import: RegistryImport,
+    chunk: list[ParsedLine],
+    clearing: LedgerAccount,
+    actor: Any,
+    summary: ImportSummary,
+    seen: dict[tuple[str, str], int],
+) -> None:
+    now = timezone.now()
+    numbers = {ln.account_number for ln in chunk if not ln.reason}
+    accounts = {
+        row[0]: row[1:]
+        for row in PersonalAccount.objects.filter(number__in=numbers).values_list(
+            "number", "pk", "ledger_account_id", "status"
+        )
+    }
+    keys = [(ln.bank, ln.bank_transaction_id) for ln in chunk if not ln.reason]
+    existing: dict[tuple[str, str], tuple[int, int, int]] = {}
+    if keys:
+        condition = Q()
+        for bank in {b for b, _t in keys}:
+            condition |= Q(bank=bank, bank_transaction_id__in=[t for b, t in keys if b == bank])
+        for bank, txid, pk, account_id, amount in (
+            Payment.objects.filter(condition)
+            .exclude(bank_transaction_id="")
+            .values_list("bank", "bank_transaction_id", "pk", "personal_account_id", "amount_kopecks")
+        ):
+            existing[(bank, txid)] = (pk, account_id, amount)
+
+    outcome: dict[
+        int, tuple[str, str, int | None, int | None]
+    ] = {}  # line_no -> status, reason, account, payment
+    credits: list[_Credit] = []
+    for ln in chunk:
+        if ln.reason:
+            outcome[ln.line_no] = (RegistryLine.Status.NEEDS_REVIEW, ln.reason, None, None)
+            continue
+        key = (ln.bank, ln.bank_transaction_id)
+        account = accounts.get(ln.account_number)
+        if key in seen:
+            outcome[ln.line_no] = (
+                RegistryLine.Status.DUPLICATE,
+                _("Повтор строки %(n)s этого файла.") % {"n": seen[key]},
+                account[0] if account else None,
+                None,
+            )
+            continue
+        seen[key] = ln.line_no
+        if key in existing:
+            pk, account_id, amount = existing[key]
+            if account is not None and account[0] == account_id and amount == ln.amount_kopecks:
+                outcome[ln.line_no] = (
+                    RegistryLine.Status.DUPLICATE,
+                    _("Эта операция банка уже зачислена."),
+                    account_id,
+                    pk,
+                )
+            else:
+                outcome[ln.line_no] = (
+                    RegistryLine.Status.NEEDS_REVIEW,
+                    _("Операция с этим номером уже зачислена, но с другими суммой или лицевым счётом."),
+                    account[0] if account else None,
+                    None,
+                )
+            continue
+        if account is None:
+            outcome[ln.line_no] = (
+                RegistryLine.Status.NEEDS_REVIEW,
+                _("Лицевой счёт %(number)s не найден.") % {"number": ln.account_number},
+                None,
+                None,
+            )
+            continue
+        if account[2] == PersonalAccount.Status.TERMINATED:
+            outcome[ln.line_no] = (
+                RegistryLine.Status.NEEDS_REVIEW,
+                _("Лицевой счёт %(number)s закрыт.") % {"number": ln.account_number},
+                account[0],
+                None,
+            )
+            continue
+        credits.append(_Credit(line=ln, account_id=account[0], ledger_account_id=account[1]))
+
+    with transaction.atomic():
+        payments, raced = _credit_many(credits=credits, clearing=clearing, actor=actor, now=now)
+        by_line = {}
+        for item, payment in zip([c for c in credits if c.line.line_no not in raced], payments, strict=True):
+            by_line[item.line.line_no] = (item, payment)
+        for item in credits:
+            if item.line.line_no in raced:
+                outcome[item.line.line_no] = (
+                    RegistryLine.Status.DUPLICATE,
+                    _("Эта операция банка уже зачислена."),
+                    item.account_id,
+                    None,
+                )
+            else:
+                payment = by_line[item.line.line_no][1]
+                outcome[item.line.line_no] = (RegistryLine.Status.CREDITED, "", item.account_id, payment.pk)
+        RegistryLine.objects.bulk_create(
+            [
+                RegistryLine(
+                    registry_import=registry_import,
+                    line_no=ln.line_no,
+                    raw=ln.raw,
+                    bank=ln.bank,
+                    bank_transaction_id=ln.bank_transaction_id,
+                    paid_on=ln.paid_on,
+                    account_number=ln.account_number,
+                    amount_kopecks=ln.amount_kopecks,
+                    payer=ln.payer,
+                    status=outcome[ln.line_no][0],
+                    reason=outcome[ln.line_no][1][:255],
+                    personal_account_id=outcome[ln.line_no][2],
+                    payment_id=outcome[ln.line_no][3],
+                )
+                for ln in chunk
+            ],
+            batch_size=2000,
+        )
+        if payments:
+            payments_credited_notify(payments=payments)
+            _restore_service(payments=payments, actor=actor)
+        for ln in chunk:
+            status = outcome[ln.line_no][0]
+            summary.lines += 1
+            if ln.amount_kopecks is not None:
+                summary.total_kopecks += ln.amount_kopecks
+            if status == RegistryLine.Status.CREDITED:
+                summary.credited += 1
+                summary.credited_kopecks += ln.amount_kopecks or 0
+            elif status == RegistryLine.Status.DUPLICATE:
+                summary.duplicates += 1
+            else:
+                summary.to_review += 1
+        RegistryImport.objects.filter(pk=registry_import.pk).update(
+            lines_total=summary.lines,
+            credited_count=summary.credited,
+            credited_kopecks=summary.credited_kopecks,
+            duplicate_count=summary.duplicates,
+            review_count=summary.to_review,
+            total_kopecks=summary.total_kopecks,
+        )
+
+
+def registry_import(
+    *,
+    data: bytes,
+    file_name: str,
+    actor: Any = None,
+    source: str = RegistryImport.Source.UPLOAD,
+    chunk_size: int = CHUNK_SIZE,
+) -> ImportSummary:
+    """Import a registry file. Safe to repeat: lines already credited are counted as duplicates."""
+    if actor is not None and getattr(actor, "is_authenticated", False) and not actor.is_staff:
+        raise PermissionDenied(_("Загружать реестры могут только сотрудники."))
+    if len(data) > MAX_FILE_BYTES:
+        raise DomainError(_("Файл больше 50 МБ: разделите реестр на части."))
+    text, encoding = registry_decode(data)
+    parsed = registry_parse(text)
+    record = RegistryImport.objects.create(
+        file_name=file_name[:255],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
+        source=source,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_log(actor=actor, action="payments.registry_import", target=record, new={"file": file_name})
+    summary = ImportSummary(registry_import=record)
+    clearing = ledger_account_system(code=CLEARING_BANK_REGISTRY)
+    seen: dict[tuple[str, str], int] = {}
+    try:
+        for start in range(0, len(parsed), chunk_size):
+            _process_chunk(
+                registry_import=record,
+                chunk=parsed[start : start + chunk_size],
+                clearing=clearing,
+                actor=actor,
+                summary=summary,
+                seen=seen,
+            )
+    except Exception as exc:
+        RegistryImport.objects.filter(pk=record.pk).update(
+            status=RegistryImport.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    RegistryImport.objects.filter(pk=record.pk).update(
+        status=RegistryImport.Status.DONE, finished_at=timezone.now()
+    )
+    record.refresh_from_db()
+    summary.registry_import = record
+    return summary
+
+
+def _staff_required(actor: Any) -> None:
+    if not (getattr(actor, "is_authenticated", False) and actor.is_staff):
+        raise PermissionDenied(_("Действие доступно только сотрудникам."))
+
+
+def registry_line_resolve_credit(
+    *, line_id: int, account_number: str, actor: Any, reason: str = ""
+) -> RegistryLine:
+    """Credit a line from the review queue to the account staff chose (audited)."""
+    _staff_required(actor)
+    number = personal_account_number_clean(account_number)
+    if not personal_account_number_is_valid(number):
+        raise DomainError(_("Неверный номер лицевого счёта: проверьте цифры."), field="account_number")
+    account = PersonalAccount.objects.filter(number=number).first()
+    if account is None:
+        raise NotFound(_("Лицевой счёт %(number)s не найден.") % {"number": number}, field="account_number")
+    if account.status == PersonalAccount.Status.TERMINATED:
+        raise DomainError(_("Лицевой счёт %(number)s закрыт.") % {"number": number}, field="account_number")
+    with transaction.atomic():
+        line = RegistryLine.objects.select_for_update().filter(pk=line_id).first()
+        if line is None:
+            raise NotFound(_("Строка реестра не найдена."))
+        if line.status != RegistryLine.Status.NEEDS_REVIEW:
+            raise Conflict(_("Эта строка уже разобрана."))
+        if line.amount_kopecks is None or line.amount_kopecks <= 0:
+            raise DomainError(_("В строке нет верной суммы: её можно только отклонить."))
+        if not line.bank or not line.bank_transaction_id or line.paid_on is None:
+            raise DomainError(_("В строке нет банка, номера операции или даты: её можно только отклонить."))
+        if len(line.bank) > MAX_BANK_LENGTH or len(line.bank_transaction_id) > MAX_TRANSACTION_ID_LENGTH:
+            raise DomainError(_("Слишком длинный банк или номер операции: строку можно только отклонить."))
+        if Payment.objects.filter(bank=line.bank, bank_transaction_id=line.bank_transaction_id).exists():
+            raise Conflict(_("Операция с этим номером уже зачислена: строку можно только отклонить."))
+        clearing = ledger_account_system(code=CLEARING_BANK_REGISTRY)
+        parsed = ParsedLine(
+            line_no=line.line_no,
+            raw=line.raw,
+            bank=line.bank,
+            bank_transaction_id=line.bank_transaction_id,
+            paid_on=line.paid_on,
+            account_number=account.number,
+            amount_kopecks=line.amount_kopecks,
+            payer=line.payer,
+        )
+        payments, raced = _credit_many(
+            credits=[
+                _Credit(line=parsed, account_id=account.pk, ledger_account_id=account.ledger_account_id)
+            ],
+            clearing=clearing,
+            actor=actor,
+            now=timezone.now(),
+        )
+        if raced:
+            raise Conflict(_("Операция с этим номером уже зачислена: строку можно только отклонить."))
+        old = {"status": line.status, "account_number": line.account_number}
+        line.status = RegistryLine.Status.RESOLVED
+        line.personal_account = account
+        line.payment = payments[0]
+        line.resolved_by = actor
+        line.resolved_at = timezone.now()
+        line.resolution_reason = reason[:255]
+        line.save()
+        audit_log(
+            actor=actor,
+            action="payments.registry_line_resolve",
+            target=line,
+            old=old,
+            new={
+                "status": line.status,
+                "account_number": account.number,
+                "payment": str(payments[0].public_id),
+            },
+            reason=reason,
+        )
+        payments_credited_notify(payments=payments)
+        _restore_service(payments=payments, actor=actor)
+    return line
+
+
+def registry_line_reject(*, line_id: int, actor: Any, reason: str) -> RegistryLine:
+    """Reject a line from the review queue (the bank will be asked to return the money); audited."""
+    _staff_required(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Укажите причину отказа."), field="reason")
+    with transaction.atomic():
+        line = RegistryLine.objects.select_for_update().filter(pk=line_id).first()
+        if line is None:
+            raise NotFound(_("Строка реестра не найдена."))
+        if line.status != RegistryLine.Status.NEEDS_REVIEW:
+            raise Conflict(_("Эта строка уже разобрана."))
+        line.status = RegistryLine.Status.REJECTED
+        line.resolved_by = actor
+        line.resolved_at = timezone.now()
+        line.resolution_reason = reason[:255]
+        line.save()
+        audit_log(
+            actor=actor,
+            action="payments.registry_line_reject",
+            target=line,
+            old={"status": RegistryLine.Status.NEEDS_REVIEW},
+            new={"status": line.status},
+            reason=reason,
+        )
+    return line
