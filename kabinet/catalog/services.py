@@ -366,3 +366,33 @@ def bundle_update(
         bundle.save(update_fields=[*new.keys(), "updated_at"])
         audit_log(actor=actor, action="catalog.bundle_update", target=bundle, old=old, new=new)
     return bundle
+
+
+def option_update(
+    *,
+    option: Option,
+    name: str | None = None,
+    description: str | None = None,
+    params: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> Option:
+    """Change what is shown about an option (not its price: see ``option_price_change``). Audited.
+
+    Added by the back office (helper BILL-C) alongside ``tariff_update``."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for field, value in (("name", name), ("description", description), ("params", params)):
+        if value is None or getattr(option, field) == value:
+            continue
+        old[field] = getattr(option, field)
+        new[field] = value
+    if "name" in new and not str(new["name"]).strip():
+        raise DomainError(_("Укажите название опции."), field="name")
+    if not new:
+        return option
+    with transaction.atomic():
+        for field, value in new.items():
+            setattr(option, field, value)
+        option.save(update_fields=[*new.keys(), "updated_at"])
+        audit_log(actor=actor, action="catalog.option_update", target=option, old=old, new=new)
+    return option

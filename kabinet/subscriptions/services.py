@@ -172,10 +172,11 @@ def _charge(
     description: str,
     subscription: Subscription | None,
     actor: Any,
-) -> None:
+) -> bool:
+    """Post a charge once per key; True if this call moved the money."""
     if amount_kopecks <= 0:
-        return
-    ledger_transfer_post(
+        return False
+    return ledger_transfer_post(
         key=key,
         debit=account.ledger_account,
         credit=_revenue(account.service_kind),
@@ -185,7 +186,7 @@ def _charge(
         description=description,
         subscription=subscription,
         actor=actor,
-    )
+    ).created
 
 
 def _refund(
@@ -1322,7 +1323,7 @@ def voluntary_block_end(*, actor: Any, block: VoluntaryBlock, ip: str | None = N
 def _block_charge_day(*, account: PersonalAccount, block: VoluntaryBlock, day: dt.date) -> bool:
     if not block.fee_per_day_kopecks or not (block.starts_on < day <= block.planned_end_on):
         return False
-    _charge(
+    return _charge(
         account=account,
         key=f"vblock-fee:{block.pk}:{day.isoformat()}",
         amount_kopecks=block.fee_per_day_kopecks,
@@ -1331,7 +1332,6 @@ def _block_charge_day(*, account: PersonalAccount, block: VoluntaryBlock, day: d
         subscription=None,
         actor=None,
     )
-    return True
 
 
 def voluntary_blocks_process(*, day: dt.date | None = None) -> dict[str, int]:
