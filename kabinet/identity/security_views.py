@@ -11,6 +11,7 @@ import json
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.providers import registry
 from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib import messages
@@ -43,6 +44,11 @@ def _client_ip(request: HttpRequest) -> str | None:
         return request.META.get("REMOTE_ADDR")
 
 
+def _provider_name(provider_id: str) -> str:
+    provider_class = registry.get_class(provider_id)
+    return str(provider_class.name) if provider_class else provider_id
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -52,7 +58,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         "customer": user.customer,
         "totp_active": authenticators.filter(type=Authenticator.Type.TOTP).exists(),
         "passkey_count": authenticators.filter(type=Authenticator.Type.WEBAUTHN).count(),
-        "social_accounts": SocialAccount.objects.filter(user=user).order_by("provider"),
+        "social_networks": [
+            _provider_name(a.provider) for a in SocialAccount.objects.filter(user=user).order_by("provider")
+        ],
         "session_count": UserSession.objects.filter(user=user).count(),
         "has_password": user.has_usable_password(),
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from kabinet.customers.models import Customer
@@ -12,6 +14,14 @@ from kabinet.identity.deactivation import user_deactivate
 from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits() -> Iterator[None]:
+    # allauth's login rate limits live in the cache: start each test clean.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def app_login(client: Client, **credentials: str) -> Any:
