@@ -63,7 +63,9 @@ def customer_verification_decide(
             raise DomainError(_("Укажите причину отказа."), code="reason_required", field="reason")
         new = Customer.Verification.VERIFIED if approve else Customer.Verification.REJECTED
         if locked.verification == new:
-            raise Conflict(_("Решение уже принято: %(state)s.") % {"state": locked.get_verification_display()})
+            raise Conflict(
+                _("Решение уже принято: %(state)s.") % {"state": locked.get_verification_display()}
+            )
         old = locked.verification
         locked.verification = new
         locked.save(update_fields=["verification", "updated_at"])
