@@ -48,6 +48,7 @@ urlpatterns += [
     path("catalog/options/", catalog.option_list, name="option_list"),
     path("catalog/options/new/", catalog.option_create, name="option_create"),
     path("catalog/options/<int:option_id>/", catalog.option_detail, name="option_detail"),
+    path("catalog/options/<int:option_id>/edit/", catalog.option_edit, name="option_edit"),
     path("catalog/options/<int:option_id>/price/", catalog.option_price, name="option_price"),
     path(
         "catalog/options/<int:option_id>/availability/",

@@ -112,7 +112,7 @@ def test_subscriber_is_refused_on_every_billing_and_catalog_page_and_nothing_cha
         option_id=option.pk,
         bundle_id=bundle.pk,
     )
-    assert len(urls) == 24
+    assert len(urls) == 25
     transfers_before = LedgerTransfer.objects.count()
     # when: every page is tried with GET and with a POST that would change something
     for url in urls:
@@ -588,3 +588,21 @@ def test_catalog_lists_render_for_staff(staff_client):
         response = staff_client.get(reverse(f"backoffice:{name}"))
         assert response.status_code == 200
         assert text in response.content.decode()
+
+
+def test_staff_edits_an_option_text_and_bad_params_change_nothing(staff_client):
+    # given
+    option = OptionFactory(name="Статический IP", price_kopecks=15000)
+    url = reverse("backoffice:option_edit", args=[option.pk])
+    # when
+    bad = staff_client.post(url, {"edit-name": "Новое имя", "edit-params": "{oops"})
+    good = staff_client.post(url, {"edit-name": "Белый IP", "edit-description": "Постоянный адрес"})
+    # then
+    assert bad.status_code == 400
+    assert "Параметры: нужен JSON-объект" in bad.content.decode()
+    assert good.status_code == 302
+    option.refresh_from_db()
+    assert (option.name, option.description) == ("Белый IP", "Постоянный адрес")
+    event = AuditEvent.objects.get(action="catalog.option_update")
+    assert event.old == {"name": "Статический IP", "description": ""}
+    assert event.new == {"name": "Белый IP", "description": "Постоянный адрес"}

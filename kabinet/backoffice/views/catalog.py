@@ -378,6 +378,19 @@ class OptionCreateForm(_PriceMixin, BackofficeForm):
         return _parse_params(self.cleaned_data.get("params", ""))
 
 
+class OptionEditForm(BackofficeForm):
+    prefix = "edit"
+
+    name = forms.CharField(label=gettext_lazy("Название"), max_length=255, error_messages=_REQUIRED)
+    description = forms.CharField(
+        label=gettext_lazy("Описание"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    params = _params_field()
+
+    def clean_params(self) -> dict[str, Any]:
+        return _parse_params(self.cleaned_data.get("params", ""))
+
+
 @staff_required
 def option_list(request: HttpRequest) -> HttpResponse:
     options = Option.objects.prefetch_related("prices").order_by("service_kind", "kind", "name")
@@ -425,6 +438,7 @@ def _option_page(
     *,
     price_form: PriceChangeForm | None = None,
     status_form: StatusReasonForm | None = None,
+    edit_form: OptionEditForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     option = Option.objects.get(pk=option.pk)
@@ -435,8 +449,38 @@ def _option_page(
         "compatible": option.compatible_tariffs.order_by("name"),
         "price_form": price_form or PriceChangeForm(initial={"effective_from": timezone.localdate()}),
         "status_form": status_form or StatusReasonForm(),
+        "edit_form": edit_form
+        or OptionEditForm(
+            initial={
+                "name": option.name,
+                "description": option.description,
+                "params": json.dumps(option.params, ensure_ascii=False) if option.params else "",
+            }
+        ),
     }
     return render(request, "backoffice/catalog/option_detail.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def option_edit(request: HttpRequest, option_id: int) -> HttpResponse:
+    option = get_object_or_404(Option, pk=option_id)
+    form = OptionEditForm(request.POST)
+    if form.is_valid():
+        try:
+            catalog.option_update(
+                option=option,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                params=form.cleaned_data["params"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("Опция сохранена."))
+            return redirect("backoffice:option_detail", option_id=option.pk)
+    return _option_page(request, option, edit_form=form, status=400)
 
 
 @staff_required
