@@ -17,8 +17,10 @@ The rules (``docs/billing.md`` explains them with examples):
   transfer back from revenue, key ``refund:<subscription>:<YYYY-MM>``.
 - **Options** are billed the same way (keys ``charge:opt:<id>:...`` and ``refund:opt:<id>:...``);
   one-off options once, ``charge:opt:<id>:once``.
-- **Blocked accounts** (any status but active) are not charged. A voluntarily blocked account pays the
-  block's own fee, ``Tariff.voluntary_block_fee_kopecks`` per day per subscription, key
+- **Blocked accounts** (any status but active) are not charged. A voluntarily blocked account pays only
+  the block's own fee: charged by the subscriptions domain's daily job from the block's fee snapshot
+  (``vblock-fee:<block>:<date>``); with ``BILLING_RUN_VOLUNTARY_BLOCK_FEE`` the run charges it instead,
+  ``Tariff.voluntary_block_fee_kopecks`` per day per subscription, key
   ``charge:block:<subscription>:<YYYY-MM-DD>``.
 - **Before charging** (``billing_prepare``): scheduled tariff changes due by the run date are applied
   (tariff, period, price snapshot) and price snapshots of tariffs and options with a price version that
@@ -69,7 +71,7 @@ from kabinet.billing.models import (
     SubscriptionOption,
 )
 from kabinet.billing.services import ledger_account_system, revenue_account_code
-from kabinet.catalog.models import ServiceKind
+from kabinet.catalog.models import PriceVersion, ServiceKind
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +148,16 @@ def billing_prepare(*, run_date: dt.date) -> dict[str, int]:
     for kind in ServiceKind.values:
         ledger_account_system(code=revenue_account_code(kind))
     catchup = int(getattr(settings, "BILLING_PRICE_CATCHUP_DAYS", 31))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     since = run_date - dt.timedelta(days=catchup)
     latest_price = (
         "(SELECT pv.price_kopecks FROM catalog_priceversion pv WHERE pv.tariff_id = {t} "
         "AND pv.effective_from <= %s ORDER BY pv.effective_from DESC LIMIT 1)"
     )
+    window = PriceVersion.objects.filter(effective_from__gt=since, effective_from__lte=run_date)
+    tariff_ids = sorted({pk for pk in window.values_list("tariff_id", flat=True) if pk})
+    option_ids = sorted({pk for pk in window.values_list("option_id", flat=True) if pk})
+    changed = repriced = 0
     with transaction.atomic(), connection.cursor() as cursor:
         # Scheduled tariff changes due by the run date (set-based; pre-update values on the right).
         new_price = latest_price.format(t="billing_subscription.next_tariff_id")
@@ -167,42 +174,45 @@ def billing_prepare(*, run_date: dt.date) -> dict[str, int]:
             WHERE next_tariff_id IS NOT NULL AND next_tariff_from <= %s
               AND status IN ('active', 'suspended')
             """,
-            [run_date, timezone.now(), run_date],
+            [run_date, now, run_date],
         )
         changed = cursor.rowcount
         # Price versions that took effect recently: refresh the snapshots that still differ.
-        cur_price = latest_price.format(t="billing_subscription.tariff_id")
-        discount = _bundle_discount_sql("billing_subscription.tariff_id")
-        expected = f"({cur_price} * (10000 - {discount}) / 10000)"
-        cursor.execute(
-            f"""
-            UPDATE billing_subscription SET price_kopecks = {expected}, updated_at = %s
-            WHERE tariff_id IN (SELECT tariff_id FROM catalog_priceversion
-                                WHERE tariff_id IS NOT NULL AND effective_from > %s AND effective_from <= %s)
-              AND status IN ('active', 'suspended')
-              AND started_on < %s
-              AND price_kopecks <> {expected}
-            """,
-            [run_date, timezone.now(), since, run_date, run_date + dt.timedelta(days=1), run_date],
-        )
-        repriced = cursor.rowcount
-        opt_price = (
-            "(SELECT pv.price_kopecks FROM catalog_priceversion pv "
-            "WHERE pv.option_id = billing_subscriptionoption.option_id "
-            "AND pv.effective_from <= %s ORDER BY pv.effective_from DESC LIMIT 1)"
-        )
-        cursor.execute(
-            f"""
-            UPDATE billing_subscriptionoption SET price_kopecks = {opt_price}, updated_at = %s
-            WHERE option_id IN (SELECT option_id FROM catalog_priceversion
-                                WHERE option_id IS NOT NULL AND effective_from > %s AND effective_from <= %s)
-              AND status = 'active'
-              AND started_on < %s
-              AND price_kopecks <> {opt_price}
-            """,
-            [run_date, timezone.now(), since, run_date, run_date + dt.timedelta(days=1), run_date],
-        )
-        repriced += cursor.rowcount
+        if tariff_ids:
+            cur_price = latest_price.format(t="billing_subscription.tariff_id")
+            discount = _bundle_discount_sql("billing_subscription.tariff_id")
+            expected = f"({cur_price} * (10000 - {discount}) / 10000)"
+            marks = ", ".join(["%s"] * len(tariff_ids))
+            cursor.execute(
+                f"""
+                UPDATE billing_subscription SET price_kopecks = {expected}, updated_at = %s
+                WHERE tariff_id IN ({marks}) AND status IN ('active', 'suspended')
+                  AND started_on < (SELECT MAX(pv.effective_from) FROM catalog_priceversion pv
+                                    WHERE pv.tariff_id = billing_subscription.tariff_id AND pv.effective_from <= %s)
+                  AND price_kopecks <> {expected}
+                """,
+                [run_date, now, *tariff_ids, run_date, run_date],
+            )
+            repriced += cursor.rowcount
+        if option_ids:
+            opt_price = (
+                "(SELECT pv.price_kopecks FROM catalog_priceversion pv "
+                "WHERE pv.option_id = billing_subscriptionoption.option_id "
+                "AND pv.effective_from <= %s ORDER BY pv.effective_from DESC LIMIT 1)"
+            )
+            marks = ", ".join(["%s"] * len(option_ids))
+            cursor.execute(
+                f"""
+                UPDATE billing_subscriptionoption SET price_kopecks = {opt_price}, updated_at = %s
+                WHERE option_id IN ({marks}) AND status = 'active'
+                  AND started_on < (SELECT MAX(pv.effective_from) FROM catalog_priceversion pv
+                                    WHERE pv.option_id = billing_subscriptionoption.option_id
+                                      AND pv.effective_from <= %s)
+                  AND price_kopecks <> {opt_price}
+                """,
+                [run_date, now, *option_ids, run_date, run_date],
+            )
+            repriced += cursor.rowcount
     return {"tariff_changes": changed, "repriced": repriced}
 
 
@@ -327,16 +337,17 @@ def _candidates_sql(d: _Dialect, revenue: dict[str, int]) -> str:
         {tariff_from}
         WHERE {in_chunk} AND pa.status = 'active' AND s.period = 'month' AND {serving} AND {due}
     """)
-    # 3. The voluntary block's own fee, per day.
-    parts.append(f"""
-        SELECT 'charge:block:' || s.id || ':' || %(day_key)s, pa.ledger_account_id, rev.lid,
-               t.voluntary_block_fee_kopecks, 'charge', {day},
-               'Плата за добровольную блокировку по тарифу «' || t.name || '» за ' || %(day_text)s, s.id
-        {tariff_from}
-        WHERE {in_chunk} AND pa.status = 'blocked_voluntary' AND t.voluntary_block_fee_kopecks > 0
-          AND s.status IN ('active', 'suspended') AND s.started_on <= {day}
-          AND (s.ended_on IS NULL OR s.ended_on >= {day})
-    """)
+    # 3. The voluntary block's own fee, per day (when not charged by the subscriptions domain).
+    if getattr(settings, "BILLING_RUN_VOLUNTARY_BLOCK_FEE", False):
+        parts.append(f"""
+            SELECT 'charge:block:' || s.id || ':' || %(day_key)s, pa.ledger_account_id, rev.lid,
+                   t.voluntary_block_fee_kopecks, 'charge', {day},
+                   'Плата за добровольную блокировку по тарифу «' || t.name || '» за ' || %(day_text)s, s.id
+            {tariff_from}
+            WHERE {in_chunk} AND pa.status = 'blocked_voluntary' AND t.voluntary_block_fee_kopecks > 0
+              AND s.status IN ('active', 'suspended') AND s.started_on <= {day}
+              AND (s.ended_on IS NULL OR s.ended_on >= {day})
+        """)
     # 4. Daily options.
     parts.append(f"""
         SELECT 'charge:opt:' || o.id || ':' || %(day_key)s, pa.ledger_account_id, rev.lid, o.price_kopecks,
@@ -454,21 +465,21 @@ def _chunk_once(*, run_date: dt.date, lo: int, hi: int, run_id: int | None) -> C
     revenue = _revenue_map()
     with transaction.atomic(), connection.cursor() as cursor:
         # 1. Claim the chunk. A marker already there: billed by an earlier (or concurrent) run.
-        conflict = "ON CONFLICT (run_date, chunk_start) DO NOTHING"
         cursor.execute(
-            f"""
+            """
             INSERT INTO billing_billingrunchunk (run_date, chunk_start, chunk_end, run_id, accounts_count,
               charges_count, total_kopecks, blocked_count, finished_at)
-            VALUES (%s, %s, %s, %s, 0, 0, 0, 0, %s) {conflict}
+            VALUES (%s, %s, %s, %s, 0, 0, 0, 0, %s) ON CONFLICT (run_date, chunk_start) DO NOTHING
             """,
-            [run_date, lo, hi, run_id, now],
+            [run_date, lo, hi, run_id, connection.ops.adapt_datetimefield_value(now)],
         )
         if cursor.rowcount != 1:
             result.skipped = True
             return result
-        # 2. Insert the due transfers and move the subscriber balances by what was inserted.
-        cand_sql = _candidates_sql(d, revenue)
+        # 2. Insert the due transfers; move the subscriber balances by what was actually inserted; block
+        #    the charged accounts that end below minus their credit limit (suspend, audit).
         params = _chunk_params(run_date=run_date, lo=lo, hi=hi, now=now)
+        params.update(reason=BLOCK_DEBT_REASON, old='{"status": "active"}', new='{"status": "blocked_debt"}')
         insert = (
             f"INSERT INTO billing_ledgertransfer ({_INSERT_COLUMNS}) "
             f"SELECT {_SELECT_COLUMNS} FROM cand WHERE amount > 0 "
@@ -479,58 +490,50 @@ def _chunk_once(*, run_date: dt.date, lo: int, hi: int, run_id: int | None) -> C
         if d.pg:
             cursor.execute(
                 f"""
-                {cand_sql},
+                {_candidates_sql(d, revenue)},
                 ins AS ({insert}),
                 moves AS (SELECT debit_account_id AS lid, -amount_kopecks AS delta FROM ins
                           UNION ALL SELECT credit_account_id, amount_kopecks FROM ins),
                 agg AS (SELECT lid, SUM(delta) AS delta FROM moves GROUP BY lid),
                 upd AS (UPDATE billing_ledgeraccount la SET balance_kopecks = la.balance_kopecks + agg.delta
-                        FROM agg WHERE la.id = agg.lid AND la.kind = 'subscriber' RETURNING la.id)
+                        FROM agg WHERE la.id = agg.lid AND la.kind = 'subscriber'
+                        RETURNING la.id, la.balance_kopecks),
+                blk AS (UPDATE billing_personalaccount pa
+                        SET status = 'blocked_debt', status_reason = %(reason)s, status_changed_at = %(now)s,
+                            updated_at = %(now)s
+                        FROM upd WHERE pa.ledger_account_id = upd.id AND pa.status = 'active'
+                          AND upd.balance_kopecks + pa.credit_limit_kopecks < 0
+                        RETURNING pa.id),
+                susp AS (UPDATE billing_subscription SET status = 'suspended', updated_at = %(now)s
+                         WHERE personal_account_id IN (SELECT id FROM blk) AND status = 'active' RETURNING 1),
+                aud AS (INSERT INTO core_auditevent (created_at, actor_is_staff, action, target_type, target_id,
+                                                     old, new, reason)
+                        SELECT %(now)s, false, 'personal_account.status', 'billing.personalaccount',
+                               blk.id::text, %(old)s::jsonb, %(new)s::jsonb, %(reason)s FROM blk RETURNING 1)
                 SELECT 0, (SELECT COUNT(*) FROM upd),
                        (SELECT COUNT(*) FROM ins WHERE kind = 'charge'),
                        (SELECT COALESCE(SUM(amount_kopecks), 0) FROM ins WHERE kind = 'charge'),
-                       (SELECT COUNT(*) FROM ins WHERE kind <> 'charge')
+                       (SELECT COUNT(*) FROM ins WHERE kind <> 'charge'),
+                       (SELECT COUNT(*) FROM blk), (SELECT COUNT(*) FROM susp), (SELECT COUNT(*) FROM aud)
                 UNION ALL
-                SELECT 1, agg.lid, agg.delta, 0, 0 FROM agg
+                SELECT 1, agg.lid, agg.delta, 0, 0, 0, 0, 0 FROM agg
                 JOIN billing_ledgeraccount la ON la.id = agg.lid WHERE la.kind <> 'subscriber'
                 """,
                 params,
             )
             for row in cursor.fetchall():
                 if row[0] == 0:
-                    result.accounts, result.charges, result.total_kopecks, result.refunds = (
+                    result.accounts, result.charges, result.total_kopecks = (
                         int(row[1]),
                         int(row[2]),
                         int(row[3]),
-                        int(row[4]),
                     )
+                    result.refunds, result.blocked = int(row[4]), int(row[5])
                 elif row[2]:
                     system_deltas[int(row[1])] = int(row[2])
         else:
-            cursor.execute(f"{cand_sql} {insert}", params)
-            rows = cursor.fetchall()
-            deltas: dict[int, int] = {}
-            for debit, credit, amount, kind in rows:
-                deltas[debit] = deltas.get(debit, 0) - amount
-                deltas[credit] = deltas.get(credit, 0) + amount
-                if kind == "charge":
-                    result.charges += 1
-                    result.total_kopecks += amount
-                else:
-                    result.refunds += 1
-            kinds = dict(LedgerAccount.objects.filter(pk__in=list(deltas)).values_list("pk", "kind"))
-            subscriber = sorted(
-                (pk, delta) for pk, delta in deltas.items() if kinds[pk] == "subscriber" and delta
-            )
-            cursor.executemany(
-                "UPDATE billing_ledgeraccount SET balance_kopecks = balance_kopecks + %s WHERE id = %s",
-                [(delta, pk) for pk, delta in subscriber],
-            )
-            result.accounts = len(subscriber)
-            system_deltas = {pk: delta for pk, delta in deltas.items() if kinds[pk] != "subscriber"}
-        # 3. Block the debtors of the chunk and suspend their subscriptions (audited).
-        result.blocked = _block_debtors(cursor, d, lo=lo, hi=hi, now=now)
-        # 4. The marker's counts, then the hot system accounts last and in pk order (short lock).
+            system_deltas = _chunk_sqlite(cursor, d, revenue, insert, params, result)
+        # 3. The marker's counts, then the hot system accounts last and in pk order (short lock).
         cursor.execute(
             """
             UPDATE billing_billingrunchunk SET accounts_count = %s, charges_count = %s, total_kopecks = %s,
@@ -547,55 +550,64 @@ def _chunk_once(*, run_date: dt.date, lo: int, hi: int, run_id: int | None) -> C
     return result
 
 
-def _block_debtors(cursor: Any, d: _Dialect, *, lo: int, hi: int, now: dt.datetime) -> int:
-    old = '{"status": "active"}'
-    new = '{"status": "blocked_debt"}'
-    if d.pg:
-        cursor.execute(
-            """
-            WITH b AS (
-              UPDATE billing_personalaccount pa
-              SET status = 'blocked_debt', status_reason = %s, status_changed_at = %s, updated_at = %s
-              FROM billing_ledgeraccount la
-              WHERE la.id = pa.ledger_account_id AND pa.id BETWEEN %s AND %s AND pa.status = 'active'
-                AND la.balance_kopecks + pa.credit_limit_kopecks < 0
-              RETURNING pa.id),
-            s AS (UPDATE billing_subscription SET status = 'suspended', updated_at = %s
-                  WHERE personal_account_id IN (SELECT id FROM b) AND status = 'active' RETURNING 1),
-            a AS (INSERT INTO core_auditevent (created_at, actor_is_staff, action, target_type, target_id,
-                                               old, new, reason)
-                  SELECT %s, false, 'personal_account.status', 'billing.personalaccount', b.id::text,
-                         %s::jsonb, %s::jsonb, %s FROM b RETURNING 1)
-            SELECT (SELECT COUNT(*) FROM b), (SELECT COUNT(*) FROM s), (SELECT COUNT(*) FROM a)
-            """,
-            [BLOCK_DEBT_REASON, now, now, lo, hi, now, now, old, new, BLOCK_DEBT_REASON],
-        )
-        return int(cursor.fetchone()[0])
-    cursor.execute(
-        """
-        UPDATE billing_personalaccount
-        SET status = 'blocked_debt', status_reason = %s, status_changed_at = %s, updated_at = %s
-        WHERE id BETWEEN %s AND %s AND status = 'active'
-          AND credit_limit_kopecks + (SELECT la.balance_kopecks FROM billing_ledgeraccount la
-                                      WHERE la.id = billing_personalaccount.ledger_account_id) < 0
-        RETURNING id
-        """,
-        [BLOCK_DEBT_REASON, now, now, lo, hi],
+def _chunk_sqlite(
+    cursor: Any,
+    d: _Dialect,
+    revenue: dict[str, int],
+    insert: str,
+    params: dict[str, Any],
+    result: ChunkResult,
+) -> dict[int, int]:
+    """The same statements for SQLite, which has no data-modifying CTEs: the RETURNING rows are summed
+    here and applied with a few more statements (SQLite serializes writers, so no lock order matters)."""
+    cursor.execute(f"{_candidates_sql(d, revenue)} {insert}", params)
+    deltas: dict[int, int] = {}
+    for debit, credit, amount, kind in cursor.fetchall():
+        deltas[debit] = deltas.get(debit, 0) - amount
+        deltas[credit] = deltas.get(credit, 0) + amount
+        if kind == "charge":
+            result.charges += 1
+            result.total_kopecks += amount
+        else:
+            result.refunds += 1
+    kinds = dict(LedgerAccount.objects.filter(pk__in=list(deltas)).values_list("pk", "kind"))
+    subscriber = sorted((pk, delta) for pk, delta in deltas.items() if kinds[pk] == "subscriber" and delta)
+    cursor.executemany(
+        "UPDATE billing_ledgeraccount SET balance_kopecks = balance_kopecks + %s WHERE id = %s",
+        [(delta, pk) for pk, delta in subscriber],
     )
-    ids = [row[0] for row in cursor.fetchall()]
-    if ids:
-        Subscription.objects.filter(personal_account_id__in=ids, status=Subscription.Status.ACTIVE).update(
-            status=Subscription.Status.SUSPENDED, updated_at=now
+    result.accounts = len(subscriber)
+    charged = [pk for pk, _delta in subscriber]
+    blocked: list[int] = []
+    for start in range(0, len(charged), 500):
+        batch = charged[start : start + 500]
+        marks = ", ".join(["%s"] * len(batch))
+        cursor.execute(
+            f"""
+            UPDATE billing_personalaccount
+            SET status = 'blocked_debt', status_reason = %s, status_changed_at = %s, updated_at = %s
+            WHERE ledger_account_id IN ({marks}) AND status = 'active'
+              AND credit_limit_kopecks + (SELECT la.balance_kopecks FROM billing_ledgeraccount la
+                                          WHERE la.id = billing_personalaccount.ledger_account_id) < 0
+            RETURNING id
+            """,
+            [params["reason"], params["now"], params["now"], *batch],
         )
+        blocked += [row[0] for row in cursor.fetchall()]
+    if blocked:
+        Subscription.objects.filter(
+            personal_account_id__in=blocked, status=Subscription.Status.ACTIVE
+        ).update(status=Subscription.Status.SUSPENDED, updated_at=timezone.now())
         cursor.executemany(
             """
             INSERT INTO core_auditevent (created_at, actor_is_staff, action, target_type, target_id, old,
                                          new, reason)
             VALUES (%s, 0, 'personal_account.status', 'billing.personalaccount', %s, %s, %s, %s)
             """,
-            [(now, str(pk), old, new, BLOCK_DEBT_REASON) for pk in ids],
+            [(params["now"], str(pk), params["old"], params["new"], params["reason"]) for pk in blocked],
         )
-    return len(ids)
+    result.blocked = len(blocked)
+    return {pk: delta for pk, delta in deltas.items() if kinds[pk] != "subscriber"}
 
 
 # --- A whole run -------------------------------------------------------------------------------------

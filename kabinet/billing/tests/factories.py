@@ -28,7 +28,7 @@ from kabinet.customers.models import Customer
 _funding_counter = itertools.count(1)
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -38,7 +38,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     display_name = factory.LazyAttribute(lambda o: f"{o.last_name} {o.first_name}")
 
 
-class PersonalAccountFactory(factory.django.DjangoModelFactory):
+class PersonalAccountFactory(factory.django.DjangoModelFactory[PersonalAccount]):
     """``PersonalAccountFactory(customer=..., service_kind="internet", balance_kopecks=50000)``."""
 
     class Meta:
@@ -79,7 +79,7 @@ def personal_account_fund(
     )
 
 
-class TariffFactory(factory.django.DjangoModelFactory):
+class TariffFactory(factory.django.DjangoModelFactory[Tariff]):
     """``TariffFactory(period="month", price_kopecks=41500, price_from=date(2026, 1, 1))``."""
 
     class Meta:
@@ -101,7 +101,7 @@ class TariffFactory(factory.django.DjangoModelFactory):
         return tariff
 
 
-class OptionFactory(factory.django.DjangoModelFactory):
+class OptionFactory(factory.django.DjangoModelFactory[Option]):
     """An option with one PriceVersion: ``OptionFactory(period="month", price_kopecks=9900)``."""
 
     class Meta:
@@ -121,7 +121,7 @@ class OptionFactory(factory.django.DjangoModelFactory):
         return option
 
 
-class SubscriptionFactory(factory.django.DjangoModelFactory):
+class SubscriptionFactory(factory.django.DjangoModelFactory[Subscription]):
     """``SubscriptionFactory(personal_account=pa, tariff=t, started_on=date(2026, 11, 1))``.
 
     The price snapshot and period come from the tariff's price on ``started_on`` unless given.
@@ -138,7 +138,7 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     period = factory.LazyAttribute(lambda o: o.tariff.period)
 
 
-class SubscriptionOptionFactory(factory.django.DjangoModelFactory):
+class SubscriptionOptionFactory(factory.django.DjangoModelFactory[SubscriptionOption]):
     class Meta:
         model = SubscriptionOption
 

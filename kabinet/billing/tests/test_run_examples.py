@@ -44,9 +44,9 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def test_a_month_of_daily_fees() -> None:
     # given: a mobile tariff at 8 ₽ a day on an account with 300 ₽
-    tariff = TariffFactory(name="Мобильный 8", service_kind="mobile", period="day", price_kopecks=800)
-    account = PersonalAccountFactory(service_kind="mobile", balance_kopecks=30000)
-    sub = SubscriptionFactory(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
+    tariff = TariffFactory.create(name="Мобильный 8", service_kind="mobile", period="day", price_kopecks=800)
+    account = PersonalAccountFactory.create(service_kind="mobile", balance_kopecks=30000)
+    sub = SubscriptionFactory.create(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
     # when: every day of November is billed
     for day in days(dt.date(2026, 11, 1), dt.date(2026, 11, 30)):
         billing_run(run_date=day)
@@ -63,14 +63,14 @@ def test_a_month_of_daily_fees() -> None:
 
 def test_monthly_fee_on_the_first_and_prorated_on_connect() -> None:
     # given: home internet at 415 ₽ a month; one subscriber since October, one connected on 16 November
-    tariff = TariffFactory(name="Домашний 100", period="month", price_kopecks=41500)
-    old = SubscriptionFactory(
-        personal_account=PersonalAccountFactory(balance_kopecks=100000),
+    tariff = TariffFactory.create(name="Домашний 100", period="month", price_kopecks=41500)
+    old = SubscriptionFactory.create(
+        personal_account=PersonalAccountFactory.create(balance_kopecks=100000),
         tariff=tariff,
         started_on=dt.date(2026, 10, 5),
     )
-    new = SubscriptionFactory(
-        personal_account=PersonalAccountFactory(balance_kopecks=100000),
+    new = SubscriptionFactory.create(
+        personal_account=PersonalAccountFactory.create(balance_kopecks=100000),
         tariff=tariff,
         started_on=dt.date(2026, 11, 16),
     )
@@ -96,9 +96,9 @@ def test_monthly_fee_on_the_first_and_prorated_on_connect() -> None:
 
 def test_disconnect_mid_month_returns_the_unused_days() -> None:
     # given: 600 ₽ a month, charged on 1 November (30 days), disconnected with 10 November the last day
-    tariff = TariffFactory(name="Домашний 300", period="month", price_kopecks=60000)
-    account = PersonalAccountFactory(balance_kopecks=100000)
-    sub = SubscriptionFactory(personal_account=account, tariff=tariff, started_on=dt.date(2026, 10, 1))
+    tariff = TariffFactory.create(name="Домашний 300", period="month", price_kopecks=60000)
+    account = PersonalAccountFactory.create(balance_kopecks=100000)
+    sub = SubscriptionFactory.create(personal_account=account, tariff=tariff, started_on=dt.date(2026, 10, 1))
     billing_run(run_date=dt.date(2026, 11, 1))
     Subscription.objects.filter(pk=sub.pk).update(status="ended", ended_on=dt.date(2026, 11, 10))
     # when
@@ -119,13 +119,13 @@ def test_disconnect_mid_month_returns_the_unused_days() -> None:
 
 def test_mid_month_tariff_change_as_end_and_new_subscription() -> None:
     # given: 400 ₽ a month until 10 November, then 700 ₽ a month from 11 November (30-day month)
-    cheap = TariffFactory(name="Домашний 100", period="month", price_kopecks=40000)
-    fast = TariffFactory(name="Домашний 500", period="month", price_kopecks=70000)
-    account = PersonalAccountFactory(balance_kopecks=200000)
-    old = SubscriptionFactory(personal_account=account, tariff=cheap, started_on=dt.date(2026, 9, 1))
+    cheap = TariffFactory.create(name="Домашний 100", period="month", price_kopecks=40000)
+    fast = TariffFactory.create(name="Домашний 500", period="month", price_kopecks=70000)
+    account = PersonalAccountFactory.create(balance_kopecks=200000)
+    old = SubscriptionFactory.create(personal_account=account, tariff=cheap, started_on=dt.date(2026, 9, 1))
     billing_run(run_date=dt.date(2026, 11, 1))
     Subscription.objects.filter(pk=old.pk).update(status="ended", ended_on=dt.date(2026, 11, 10))
-    new = SubscriptionFactory(personal_account=account, tariff=fast, started_on=dt.date(2026, 11, 11))
+    new = SubscriptionFactory.create(personal_account=account, tariff=fast, started_on=dt.date(2026, 11, 11))
     # when
     for day in days(dt.date(2026, 11, 2), dt.date(2026, 11, 30)):
         billing_run(run_date=day)
@@ -137,10 +137,10 @@ def test_mid_month_tariff_change_as_end_and_new_subscription() -> None:
 
 def test_scheduled_tariff_change_applies_on_the_first() -> None:
     # given: a change to a dearer tariff scheduled from 1 December
-    cheap = TariffFactory(name="Домашний 100", period="month", price_kopecks=41500)
-    fast = TariffFactory(name="Домашний 500", period="month", price_kopecks=69000)
-    sub = SubscriptionFactory(
-        personal_account=PersonalAccountFactory(balance_kopecks=200000),
+    cheap = TariffFactory.create(name="Домашний 100", period="month", price_kopecks=41500)
+    fast = TariffFactory.create(name="Домашний 500", period="month", price_kopecks=69000)
+    sub = SubscriptionFactory.create(
+        personal_account=PersonalAccountFactory.create(balance_kopecks=200000),
         tariff=cheap,
         started_on=dt.date(2026, 10, 1),
     )
@@ -164,10 +164,10 @@ def test_scheduled_tariff_change_applies_on_the_first() -> None:
 
 
 def test_daily_to_monthly_scheduled_change_switches_the_period() -> None:
-    daily = TariffFactory(period="day", price_kopecks=1000, service_kind="mobile")
-    monthly = TariffFactory(period="month", price_kopecks=30000, service_kind="mobile")
-    sub = SubscriptionFactory(
-        personal_account=PersonalAccountFactory(service_kind="mobile", balance_kopecks=100000),
+    daily = TariffFactory.create(period="day", price_kopecks=1000, service_kind="mobile")
+    monthly = TariffFactory.create(period="month", price_kopecks=30000, service_kind="mobile")
+    sub = SubscriptionFactory.create(
+        personal_account=PersonalAccountFactory.create(service_kind="mobile", balance_kopecks=100000),
         tariff=daily,
         started_on=dt.date(2026, 11, 1),
     )
@@ -182,9 +182,9 @@ def test_daily_to_monthly_scheduled_change_switches_the_period() -> None:
 
 
 def test_new_price_version_refreshes_the_snapshot_when_it_takes_effect() -> None:
-    tariff = TariffFactory(period="day", price_kopecks=800, service_kind="mobile")
-    sub = SubscriptionFactory(
-        personal_account=PersonalAccountFactory(service_kind="mobile", balance_kopecks=100000),
+    tariff = TariffFactory.create(period="day", price_kopecks=800, service_kind="mobile")
+    sub = SubscriptionFactory.create(
+        personal_account=PersonalAccountFactory.create(service_kind="mobile", balance_kopecks=100000),
         tariff=tariff,
         started_on=dt.date(2026, 11, 1),
     )
@@ -199,9 +199,11 @@ def test_new_price_version_refreshes_the_snapshot_when_it_takes_effect() -> None
 
 def test_debtor_is_blocked_and_unblocked_after_payment() -> None:
     # given: 20 ₽ left, 8 ₽ a day, a credit limit of 5 ₽
-    tariff = TariffFactory(period="day", price_kopecks=800, service_kind="mobile")
-    account = PersonalAccountFactory(service_kind="mobile", balance_kopecks=2000, credit_limit_kopecks=500)
-    sub = SubscriptionFactory(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
+    tariff = TariffFactory.create(period="day", price_kopecks=800, service_kind="mobile")
+    account = PersonalAccountFactory.create(
+        service_kind="mobile", balance_kopecks=2000, credit_limit_kopecks=500
+    )
+    sub = SubscriptionFactory.create(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
     # when: four days are billed
     results = [billing_run(run_date=day) for day in days(dt.date(2026, 11, 1), dt.date(2026, 11, 4))]
     # then: after day 3 the balance is -4 ₽, within the 5 ₽ limit; day 4 takes it to -12 ₽ and blocks
@@ -233,22 +235,41 @@ def test_debtor_is_blocked_and_unblocked_after_payment() -> None:
 
 
 def test_unblock_refused_while_still_below_the_limit() -> None:
-    account = PersonalAccountFactory(balance_kopecks=-1000, status="blocked_debt")
+    account = PersonalAccountFactory.create(balance_kopecks=-1000, status="blocked_debt")
     assert personal_account_unblock_if_paid(personal_account=account) is False
     account.refresh_from_db()
     assert account.status == "blocked_debt"
 
 
-def test_voluntary_block_pays_only_the_block_fee() -> None:
-    tariff = TariffFactory(
+def test_voluntary_block_account_pays_no_tariff_fee() -> None:
+    # given: the block fee is the subscriptions domain's job (the default)
+    tariff = TariffFactory.create(
+        period="day", price_kopecks=800, service_kind="mobile", voluntary_block_fee_kopecks=100
+    )
+    account = PersonalAccountFactory.create(
+        service_kind="mobile", balance_kopecks=10000, status="blocked_voluntary"
+    )
+    SubscriptionFactory.create(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
+    # when
+    billing_run(run_date=dt.date(2026, 11, 2))
+    # then
+    assert balance(account) == 10000
+    assert LedgerTransfer.objects.filter(kind="charge").count() == 0
+
+
+def test_voluntary_block_fee_charged_by_the_run_when_configured(settings) -> None:
+    settings.BILLING_RUN_VOLUNTARY_BLOCK_FEE = True
+    tariff = TariffFactory.create(
         name="Мобильный 8",
         period="day",
         price_kopecks=800,
         service_kind="mobile",
         voluntary_block_fee_kopecks=100,
     )
-    account = PersonalAccountFactory(service_kind="mobile", balance_kopecks=10000, status="blocked_voluntary")
-    sub = SubscriptionFactory(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
+    account = PersonalAccountFactory.create(
+        service_kind="mobile", balance_kopecks=10000, status="blocked_voluntary"
+    )
+    sub = SubscriptionFactory.create(personal_account=account, tariff=tariff, started_on=dt.date(2026, 11, 1))
     billing_run(run_date=dt.date(2026, 11, 2))
     transfer = LedgerTransfer.objects.get(subscription=sub)
     assert (transfer.key, transfer.amount_kopecks) == (f"charge:block:{sub.pk}:2026-11-02", 100)
@@ -257,17 +278,17 @@ def test_voluntary_block_pays_only_the_block_fee() -> None:
 
 
 def test_options_are_billed_like_tariffs() -> None:
-    tariff = TariffFactory(period="month", price_kopecks=41500)
-    account = PersonalAccountFactory(balance_kopecks=100000)
-    sub = SubscriptionFactory(personal_account=account, tariff=tariff, started_on=dt.date(2026, 10, 1))
-    monthly = SubscriptionOptionFactory(
+    tariff = TariffFactory.create(period="month", price_kopecks=41500)
+    account = PersonalAccountFactory.create(balance_kopecks=100000)
+    sub = SubscriptionFactory.create(personal_account=account, tariff=tariff, started_on=dt.date(2026, 10, 1))
+    monthly = SubscriptionOptionFactory.create(
         subscription=sub,
-        option=OptionFactory(name="Статический IP", price_kopecks=15000),
+        option=OptionFactory.create(name="Статический IP", price_kopecks=15000),
         started_on=dt.date(2026, 11, 11),
     )
-    daily = SubscriptionOptionFactory(
+    daily = SubscriptionOptionFactory.create(
         subscription=sub,
-        option=OptionFactory(name="Турбо", period="day", price_kopecks=300),
+        option=OptionFactory.create(name="Турбо", period="day", price_kopecks=300),
         started_on=dt.date(2026, 11, 1),
     )
     for day in days(dt.date(2026, 11, 1), dt.date(2026, 11, 12)):
@@ -281,10 +302,10 @@ def test_options_are_billed_like_tariffs() -> None:
 
 def test_replaying_a_date_moves_nothing_and_skips_every_chunk(settings) -> None:
     settings.BILLING_CHUNK_SIZE = 2
-    tariff = TariffFactory(period="day", price_kopecks=800, service_kind="mobile")
+    tariff = TariffFactory.create(period="day", price_kopecks=800, service_kind="mobile")
     for _ in range(5):
-        SubscriptionFactory(
-            personal_account=PersonalAccountFactory(service_kind="mobile", balance_kopecks=10000),
+        SubscriptionFactory.create(
+            personal_account=PersonalAccountFactory.create(service_kind="mobile", balance_kopecks=10000),
             tariff=tariff,
             started_on=dt.date(2026, 11, 1),
         )
@@ -303,10 +324,10 @@ def test_replaying_a_date_moves_nothing_and_skips_every_chunk(settings) -> None:
 
 def test_a_run_failing_midway_and_rerun_charges_each_subscription_once(settings) -> None:
     settings.BILLING_CHUNK_SIZE = 1
-    tariff = TariffFactory(period="day", price_kopecks=800, service_kind="mobile")
+    tariff = TariffFactory.create(period="day", price_kopecks=800, service_kind="mobile")
     subs = [
-        SubscriptionFactory(
-            personal_account=PersonalAccountFactory(service_kind="mobile", balance_kopecks=10000),
+        SubscriptionFactory.create(
+            personal_account=PersonalAccountFactory.create(service_kind="mobile", balance_kopecks=10000),
             tariff=tariff,
             started_on=dt.date(2026, 11, 1),
         )
