@@ -109,3 +109,16 @@ def test_sign_out_everywhere_ends_this_session_too() -> None:
     assert a.get(reverse("identity:profile")).status_code == 302
     assert b.get(reverse("identity:profile")).status_code == 302
     assert UserSession.objects.filter(user=user).count() == 0
+
+
+def test_passkey_pages_open_after_reauthentication() -> None:
+    make_subscriber(email="ivan@example.ru")
+    client = Client()
+    login(client, "ivan@example.ru")
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(reverse("mfa_add_webauthn"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="site-header"' in html
+    assert "webauthn" in html
+    assert client.get(reverse("mfa_list_webauthn")).status_code == 200

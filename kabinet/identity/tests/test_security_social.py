@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 PROVIDERS = {
     "vk": {"APPS": [{"client_id": "vk-app-id", "secret": "vk-secret"}]},
     "yandex": {"APPS": [{"client_id": "yandex-app-id", "secret": "yandex-secret"}]},
+    "mailru": {"APPS": [{"client_id": "mailru-app-id", "secret": "mailru-secret"}]},
+    "odnoklassniki": {"APPS": [{"client_id": "ok-app-id", "secret": "ok-secret", "key": "ok-public"}]},
 }
 
 VK_TOKEN = {
@@ -105,6 +107,20 @@ def test_yandex_redirect_carries_client_id_and_state() -> None:
     assert params["_location"][0].startswith("https://oauth.yandex.com/authorize?")
     assert params["client_id"] == ["yandex-app-id"]
     assert params["redirect_uri"] == ["http://testserver/accounts/yandex/login/callback/"]
+    assert params["state"][0]
+
+
+@pytest.mark.parametrize(
+    ("provider", "authorize_url", "client_id"),
+    [
+        ("mailru", "https://connect.mail.ru/oauth/authorize?", "mailru-app-id"),
+        ("odnoklassniki", "https://www.odnoklassniki.ru/oauth/authorize?", "ok-app-id"),
+    ],
+)
+def test_mailru_and_ok_redirects(provider: str, authorize_url: str, client_id: str) -> None:
+    params = _start(Client(), provider)
+    assert params["_location"][0].startswith(authorize_url)
+    assert params["client_id"] == [client_id]
     assert params["state"][0]
 
 
@@ -221,4 +237,14 @@ def test_login_page_shows_buttons_of_configured_providers() -> None:
     html = render_to_string("identity/_social_buttons.html", request=request)
     assert 'action="/accounts/vk/login/?process=login"' in html
     assert 'action="/accounts/yandex/login/?process=login"' in html
-    assert "mailru" not in html
+    assert 'action="/accounts/mailru/login/?process=login"' in html
+    assert 'action="/accounts/odnoklassniki/login/?process=login"' in html
+
+
+def test_no_buttons_when_no_provider_is_configured(settings: Any) -> None:
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    html = render_to_string("identity/_social_buttons.html", request=RequestFactory().get("/accounts/login/"))
+    assert "<form" not in html
