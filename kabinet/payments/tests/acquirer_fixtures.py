@@ -30,7 +30,6 @@ class DjangoClientAdapter(requests.adapters.BaseAdapter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.client = Client()
         self.fail_next = 0
         self.fail_paths: tuple[str, ...] = ()
         self.calls: list[tuple[str, str]] = []
@@ -50,7 +49,8 @@ class DjangoClientAdapter(requests.adapters.BaseAdapter):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
-        response = self.client.generic(
+        # A fresh client per request: the adapter may be used from several threads at once.
+        response = Client().generic(
             request.method or "GET",
             path,
             data=body,
