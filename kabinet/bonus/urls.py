@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kabinet.bonus import views
 
 app_name = "bonus"
-urlpatterns: list = []
+urlpatterns = [
+    path("bonus/", views.rules, name="rules"),
+    path("bonus/redeem/", views.redeem, name="redeem"),
+]

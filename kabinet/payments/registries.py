@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -313,14 +312,16 @@ def _process_chunk(
     keys = [(ln.bank, ln.bank_transaction_id) for ln in chunk if not ln.reason]
     existing: dict[tuple[str, str], tuple[int, int, int]] = {}
     if keys:
-        condition = Q()
-        for bank in {b for b, _t in keys}:
-            condition |= Q(bank=bank, bank_transaction_id__in=[t for b, t in keys if b == bank])
-        for bank, txid, pk, account_id, amount in (
-            Payment.objects.filter(condition)
-            .exclude(bank_transaction_id="")
-            .values_list("bank", "bank_transaction_id", "pk", "personal_account_id", "amount_kopecks")
-        ):
+        # Through the ledger's unique key index (one column, so the planner always uses it; a lookup
+        # on (bank, bank_transaction_id) with thousands of ids degrades to scanning the bank's rows).
+        transfer_ids = list(
+            LedgerTransfer.objects.filter(
+                key__in=[registry_transfer_key(bank=b, bank_transaction_id=t) for b, t in keys]
+            ).values_list("pk", flat=True)
+        )
+        for bank, txid, pk, account_id, amount in Payment.objects.filter(
+            transfer_id__in=transfer_ids
+        ).values_list("bank", "bank_transaction_id", "pk", "personal_account_id", "amount_kopecks"):
             existing[(bank, txid)] = (pk, account_id, amount)
 
     outcome: dict[
