@@ -62,7 +62,7 @@ class HistoryPageOut(Schema):
 
 class HistoryQuery(Schema):
     limit: int = Field(20, ge=1, le=HISTORY_PAGE_MAX)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
 
 
 def _account_out(account: PersonalAccount) -> AccountOut:

@@ -7,7 +7,9 @@ import re
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
@@ -606,3 +608,43 @@ def test_staff_edits_an_option_text_and_bad_params_change_nothing(staff_client):
     event = AuditEvent.objects.get(action="catalog.option_update")
     assert event.old == {"name": "Статический IP", "description": ""}
     assert event.new == {"name": "Белый IP", "description": "Постоянный адрес"}
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_do_a_constant_number_of_queries(staff_client, customer, account):
+    # given one of everything, measured
+    TariffFactory()
+    OptionFactory()
+    card = reverse("backoffice:customer_detail", args=[customer.pk])
+    urls = [card, reverse("backoffice:tariff_list"), reverse("backoffice:option_list")]
+    staff_client.get(card)  # warm up the session bookkeeping
+    before = [_queries(staff_client, url) for url in urls]
+    # when there are five of everything
+    for kind in ("tv", "mobile", "landline", "wifi"):
+        PersonalAccountFactory(customer=customer, service_kind=kind, balance_kopecks=100)
+        TariffFactory(service_kind=kind)
+        OptionFactory(service_kind=kind)
+    # then
+    assert [_queries(staff_client, url) for url in urls] == before
+
+
+def test_ledger_page_queries_do_not_grow_with_the_page(staff_client, account):
+    url = reverse("backoffice:account_ledger", args=[account.pk])
+    staff_client.get(url)
+    one_row = _queries(staff_client, url)
+    revenue = ledger_account_system(code="revenue:internet")
+    for day in range(30):
+        ledger_transfer_post(
+            key=f"charge:q:{day}",
+            debit=account.ledger_account,
+            credit=revenue,
+            amount_kopecks=100,
+            kind=LedgerTransfer.Kind.CHARGE,
+            value_date=dt.date(2026, 3, 1) + dt.timedelta(days=day),
+        )
+    assert _queries(staff_client, url) == one_row

@@ -232,7 +232,9 @@ def test_session_token_of_the_app_client_authenticates(owner, owner_account, oth
     assert bad.status_code == 401
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=abc"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "offset=10000000000000000000000", "limit=abc"]
+)
 def test_bad_pagination_is_a_validation_error(owner, owner_account, query):
     response = _logged_in(owner).get(f"/api/v1/accounts/{owner_account.pk}/history?{query}")
     assert response.status_code == 422
