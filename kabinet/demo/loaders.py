@@ -21,3 +21,10 @@ LOADERS.append(load_news)
 from kabinet.demo.staff import load_staff  # noqa: E402
 
 LOADERS.append(load_staff)
+
+# The operator's catalog, then the demo subscribers' personal accounts, services and history
+# (kabinet.demo.catalog); after load_subscribers, whose users it looks up.
+from kabinet.demo.catalog import load_catalog, load_customer_services  # noqa: E402
+
+LOADERS.append(load_catalog)
+LOADERS.append(load_customer_services)
