@@ -2,14 +2,15 @@
 
 import os
 
-PRODUCTION = os.environ.get("KABINET_ENV", "embedded") == "production"
+# Read from the environment like config.settings does (importing config.settings here would be circular).
+_PRODUCTION = os.environ.get("KABINET_ENV", "embedded") == "production"
 
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 7
 ACCOUNT_ADAPTER = "kabinet.identity.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "kabinet.identity.adapters.SocialAccountAdapter"
-USSD_SHARED_SECRET = os.environ.get("USSD_SHARED_SECRET", "" if PRODUCTION else "dev-ussd-secret")
+USSD_SHARED_SECRET = os.environ.get("USSD_SHARED_SECRET", "" if _PRODUCTION else "dev-ussd-secret")
 # "Phone OR email" signup: one page (account/signup.html) with two forms. The email form is allauth's
 # signup (kabinet.identity.forms.EmailSignupForm); the phone form is our own flow (code first, then a
 # password: kabinet.identity.views.phone_signup), because allauth asks for the password before the code.
@@ -81,7 +82,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Летай"
 # Passkeys on http://127.0.0.1 in the embedded default; production is https only.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not _PRODUCTION
 
 USERSESSIONS_TRACK_ACTIVITY = True
 

@@ -53,7 +53,7 @@ class AccessibleFormMixin:
             bound = self[name]  # type: ignore[index]
             described = []
             if field.help_text:
-                described.append(f"{bound.auto_id}_help")
+                described.append(f"{bound.auto_id}_helptext")
             if bound.errors:
                 field.widget.attrs["aria-invalid"] = "true"
                 described.append(f"{bound.auto_id}_error")
@@ -64,7 +64,10 @@ class AccessibleFormMixin:
 class RuPhoneField(forms.CharField):
     """A Russian phone number in any usual spelling, cleaned to E.164 (+79171234567)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, login: bool = False, **kwargs: Any) -> None:
+        # ``login``: the field is a login; something like a personal account number gets the message
+        # that login by account number is not supported.
+        self.login = login
         kwargs.setdefault("label", _("Номер телефона"))
         kwargs.setdefault("max_length", 32)
         kwargs.setdefault(
@@ -77,7 +80,7 @@ class RuPhoneField(forms.CharField):
         value = super().clean(value)
         if not value:
             return value
-        if looks_like_account_number(value):
+        if self.login and looks_like_account_number(value):
             raise ValidationError(ACCOUNT_NUMBER_LOGIN_MESSAGE, code="account_number")
         try:
             return normalize_phone(value)

@@ -24,7 +24,8 @@ class PhoneAccountAdapterMixin:
     def phone_form_field(self, **kwargs: Any) -> Any:
         from kabinet.identity.forms import RuPhoneField
 
-        return RuPhoneField(**kwargs)
+        # allauth uses this field where a phone is a login (login by code, telling phone from email).
+        return RuPhoneField(login=True, **kwargs)
 
     def clean_phone(self, phone: str) -> str:
         return normalize_phone(phone)

@@ -159,3 +159,11 @@ def test_deactivated_user_cannot_log_in_by_password(client: Client) -> None:
     _login(client, "8 917 123-45-67")
     # then
     assert "_auth_user_id" not in client.session
+
+
+def test_login_by_code_with_an_account_number_gets_the_unsupported_message(client: Client) -> None:
+    # when
+    response = client.post("/accounts/login/code/", {"phone": "ЛС 1600012345"})
+    # then
+    assert response.status_code == 200
+    assert f"<li>{ACCOUNT_NUMBER_MESSAGE}</li>" in response.content.decode()
