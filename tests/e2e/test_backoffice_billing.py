@@ -8,7 +8,7 @@ import time
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer
 from kabinet.billing.tests.factories import CustomerFactory, PersonalAccountFactory
@@ -19,7 +19,7 @@ from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_operator_credits_an_account_and_the_subscriber_sees_it(live_server, page: Page, browser: Browser):  # type: ignore[no-untyped-def]
+def test_operator_credits_an_account_and_the_subscriber_sees_it(live_server, page, browser):
     # given a customer with a personal account and a cabinet, and an operator with TOTP
     customer = CustomerFactory(
         last_name="Сафина", first_name="Алсу", passport="9205 123456", address="Казань, ул. Баумана, 1"
