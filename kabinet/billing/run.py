@@ -269,7 +269,7 @@ def _revenue_map() -> dict[str, int]:
     }
 
 
-def _candidates_sql(d: _Dialect, revenue: dict[str, int]) -> str:
+def _candidates_sql(d: _Dialect, revenue: dict[str, int], *, first_of_month: bool) -> str:
     """One SELECT (``cand``: UNION ALL of the rules) of every transfer due for a chunk on a date.
 
     Columns: key, debit, credit, amount, kind, value_date, description, sub_id. Named parameters
@@ -296,9 +296,16 @@ def _candidates_sql(d: _Dialect, revenue: dict[str, int]) -> str:
             f"(CASE WHEN {first} = {ms} THEN {a}.price_kopecks "
             f"ELSE {a}.price_kopecks * {d.days_incl(first, me)} / %(dim)s END)"
         )
+        # Not the first: only connections of this month and accounts whose status changed this month
+        # (resumed after a block) can still owe this month's fee; the rest is never joined.
         due = (
-            f"(%(is_first)s OR {a}.started_on BETWEEN {ms} AND {day} "
-            f"OR pa.status_changed_at >= %(month_start_ts)s)"
+            "(1 = 1)"
+            if first_of_month
+            else (
+                f"({a}.started_on BETWEEN {ms} AND {day} OR s.personal_account_id IN ("
+                "SELECT r.id FROM billing_personalaccount r WHERE r.id BETWEEN %(lo)s AND %(hi)s "
+                "AND r.status_changed_at >= %(month_start_ts)s))"
+            )
         )
         return first, amount, due
 
@@ -419,7 +426,6 @@ def _chunk_params(*, run_date: dt.date, lo: int, hi: int, now: dt.datetime) -> d
         "month_text": month_label(run_date),
         "month_ago": run_date - dt.timedelta(days=31),
         "dim": dim,
-        "is_first": run_date.day == 1,
         "lo": lo,
         "hi": hi,
         "now": adapt(now),
@@ -490,7 +496,7 @@ def _chunk_once(*, run_date: dt.date, lo: int, hi: int, run_id: int | None) -> C
         if d.pg:
             cursor.execute(
                 f"""
-                {_candidates_sql(d, revenue)},
+                {_candidates_sql(d, revenue, first_of_month=run_date.day == 1)},
                 ins AS ({insert}),
                 moves AS (SELECT debit_account_id AS lid, -amount_kopecks AS delta FROM ins
                           UNION ALL SELECT credit_account_id, amount_kopecks FROM ins),
@@ -532,7 +538,7 @@ def _chunk_once(*, run_date: dt.date, lo: int, hi: int, run_id: int | None) -> C
                 elif row[2]:
                     system_deltas[int(row[1])] = int(row[2])
         else:
-            system_deltas = _chunk_sqlite(cursor, d, revenue, insert, params, result)
+            system_deltas = _chunk_sqlite(cursor, d, revenue, insert, params, result, run_date=run_date)
         # 3. The marker's counts, then the hot system accounts last and in pk order (short lock).
         cursor.execute(
             """
@@ -557,10 +563,12 @@ def _chunk_sqlite(
     insert: str,
     params: dict[str, Any],
     result: ChunkResult,
+    *,
+    run_date: dt.date,
 ) -> dict[int, int]:
     """The same statements for SQLite, which has no data-modifying CTEs: the RETURNING rows are summed
     here and applied with a few more statements (SQLite serializes writers, so no lock order matters)."""
-    cursor.execute(f"{_candidates_sql(d, revenue)} {insert}", params)
+    cursor.execute(f"{_candidates_sql(d, revenue, first_of_month=run_date.day == 1)} {insert}", params)
     deltas: dict[int, int] = {}
     for debit, credit, amount, kind in cursor.fetchall():
         deltas[debit] = deltas.get(debit, 0) - amount

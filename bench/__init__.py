@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench` runs `python -m bench`): each module with a ``main()`` is one benchmark."""
