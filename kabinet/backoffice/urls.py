@@ -26,6 +26,7 @@ urlpatterns += [
         billing.customer_identity_verify,
         name="customer_identity_verify",
     ),
+    path("contracts/<int:contract_id>/terminate/", billing.contract_terminate, name="contract_terminate"),
     path("accounts/<int:account_id>/", billing.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/adjust/", billing.account_adjust, name="account_adjust"),
     path("accounts/<int:account_id>/flags/", billing.account_flags, name="account_flags"),
@@ -58,4 +59,27 @@ urlpatterns += [
     path("catalog/bundles/", catalog.bundle_list, name="bundle_list"),
     path("catalog/bundles/new/", catalog.bundle_create, name="bundle_create"),
     path("catalog/bundles/<int:bundle_id>/", catalog.bundle_detail, name="bundle_detail"),
+]
+
+# Payments: search and timeline, refunds, office cash, bank registries and review, rules (helper PAY-B).
+from kabinet.backoffice.views import payments  # noqa: E402
+
+urlpatterns += [
+    path("payments/", payments.payment_search, name="payment_search"),
+    path("payments/office/", payments.office_payment, name="office_payment"),
+    path("payments/registries/", payments.registry_list, name="registry_list"),
+    path("payments/registries/<int:import_id>/", payments.registry_detail, name="registry_detail"),
+    path("payments/review/", payments.registry_review, name="registry_review"),
+    path(
+        "payments/review/<int:line_id>/resolve/", payments.registry_line_resolve, name="registry_line_resolve"
+    ),
+    path(
+        "payments/review/<int:line_id>/reject/",
+        payments.registry_line_reject_view,
+        name="registry_line_reject",
+    ),
+    path("payments/rules/", payments.payment_rules_edit, name="payment_rules"),
+    path("payments/bonus-rules/", payments.bonus_rules_edit, name="bonus_rules"),
+    path("payments/<int:payment_id>/", payments.payment_detail, name="payment_detail"),
+    path("payments/<int:payment_id>/refund/", payments.payment_refund_view, name="payment_refund"),
 ]

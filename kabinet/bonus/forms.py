@@ -13,7 +13,7 @@ class RedeemForm(forms.Form):
 
     def __init__(self, *args: Any, accounts: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["personal_account"].choices = accounts
+        self.fields["personal_account"].choices = accounts  # type: ignore[attr-defined]
 
 
 class BonusRuleForm(forms.Form):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from kabinet.billing.selectors import personal_account_list_for_user
 from kabinet.bonus.forms import RedeemForm
 from kabinet.bonus.selectors import bonus_balance_for_user, bonus_history_for_user, bonus_rule_current
-from kabinet.bonus.services import bonus_redeem
+from kabinet.bonus.services import bonus_member_enroll, bonus_redeem
 from kabinet.core.exceptions import DomainError
 
 
@@ -31,7 +31,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         context.update(
             balance=bonus_balance_for_user(user=request.user),
             history=bonus_history_for_user(user=request.user),
-            member_ledger_id=request.user.bonus_member.ledger_account_id,
+            member_ledger_id=bonus_member_enroll(user=request.user).ledger_account_id,
             form=RedeemForm(accounts=accounts, initial={"token": uuid.uuid4().hex}) if accounts else None,
         )
     return render(request, "bonus/rules.html", context)
@@ -66,7 +66,7 @@ def redeem(request: HttpRequest) -> HttpResponse:
             "rule": bonus_rule_current(),
             "balance": bonus_balance_for_user(user=request.user),
             "history": bonus_history_for_user(user=request.user),
-            "member_ledger_id": request.user.bonus_member.ledger_account_id,
+            "member_ledger_id": bonus_member_enroll(user=request.user).ledger_account_id,
             "form": form,
         },
         status=400,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-PaymentsCreditedHook = Callable[[Sequence[Any]], None]
+PaymentsCreditedHook = Callable[[Sequence[Any]], object]
 
 _credited_hooks: list[PaymentsCreditedHook] = []
 

@@ -142,7 +142,7 @@ def test_redeem_moves_points_and_money_once(owner, account, staff) -> None:
 @pytest.mark.django_db
 def test_redeem_refuses_more_than_balance_zero_and_foreign_account(owner, account, staff) -> None:
     payment_office_create(actor=staff, account_number=account.number, amount="100")
-    stranger_account = PersonalAccountFactory()
+    stranger_account: PersonalAccount = PersonalAccountFactory()  # type: ignore[assignment]
     with pytest.raises(DomainError) as exc:
         bonus_redeem(user=owner, personal_account_id=account.pk, points=101, idempotency_key="a")
     assert exc.value.message == "Недостаточно баллов: доступно 100."
