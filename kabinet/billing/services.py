@@ -22,6 +22,7 @@ from kabinet.billing.numbers import personal_account_number_random
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.customers.models import Contract, Customer
+from kabinet.customers.services import customer_contract_terminate
 
 # Codes of the operator's own ledger accounts.
 REVENUE_PREFIX = "revenue:"
@@ -427,3 +428,21 @@ def personal_account_staff_status_change(
                 status=Subscription.Status.ENDED, ended_on=today, next_tariff=None, next_tariff_from=None
             )
     return account
+
+
+def contract_terminate_with_accounts(*, contract: Contract, reason: str, actor: Any) -> Contract:
+    """Staff ending a contract: the contract is terminated (``customer_contract_terminate``: a customer
+    left with no active contract loses cabinet access) and every personal account under it is closed
+    with the same reason, its open subscriptions ended, so the billing run no longer charges them."""
+    _staff_required(actor)
+    reason = _reason_required(reason)
+    with transaction.atomic():
+        terminated = customer_contract_terminate(contract=contract, actor=actor, reason=reason)
+        accounts = PersonalAccount.objects.filter(contract=terminated).exclude(
+            status=PersonalAccount.Status.TERMINATED
+        )
+        for account in accounts.order_by("pk"):
+            personal_account_staff_status_change(
+                personal_account=account, action=StaffStatusAction.TERMINATE, reason=reason, actor=actor
+            )
+    return terminated

@@ -14,12 +14,13 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from kabinet.backoffice import urls as backoffice_urls
-from kabinet.billing.models import BillingRun, LedgerAccount, LedgerTransfer, PersonalAccount
+from kabinet.billing.models import BillingRun, LedgerAccount, LedgerTransfer, PersonalAccount, Subscription
 from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system, ledger_transfer_post
 from kabinet.billing.tests.factories import (
     CustomerFactory,
     OptionFactory,
     PersonalAccountFactory,
+    SubscriptionFactory,
     TariffFactory,
 )
 from kabinet.catalog.models import Bundle, PriceVersion, Tariff
@@ -79,9 +80,10 @@ def _errors(response) -> list[str]:
 
 
 def _page_urls(
-    *, customer_id: int, account_id: int, tariff_id: int, option_id: int, bundle_id: int
+    *, customer_id: int, account_id: int, tariff_id: int, option_id: int, bundle_id: int, contract_id: int
 ) -> list[str]:
     ids = {
+        "contract_id": contract_id,
         "customer_id": customer_id,
         "account_id": account_id,
         "tariff_id": tariff_id,
@@ -107,14 +109,16 @@ def test_subscriber_is_refused_on_every_billing_and_catalog_page_and_nothing_cha
     bundle = Bundle.objects.create(code="b1", name="Пакет", discount_bp=1000)
     client = Client()
     client.force_login(owner)
+    contract = customer.contracts.get()
     urls = _page_urls(
         customer_id=customer.pk,
         account_id=account.pk,
         tariff_id=tariff.pk,
         option_id=option.pk,
         bundle_id=bundle.pk,
+        contract_id=contract.pk,
     )
-    assert len(urls) == 25
+    assert len(urls) == 26
     transfers_before = LedgerTransfer.objects.count()
     # when: every page is tried with GET and with a POST that would change something
     for url in urls:
@@ -133,6 +137,7 @@ def test_subscriber_is_refused_on_every_billing_and_catalog_page_and_nothing_cha
                 "price-price": "1",
                 "price-effective_from": timezone.localdate().isoformat(),
                 "st-reason": "x",
+                "term-reason": "x",
                 "name": "Взлом",
                 "discount": "90",
             },
@@ -147,6 +152,7 @@ def test_subscriber_is_refused_on_every_billing_and_catalog_page_and_nothing_cha
     assert PriceVersion.objects.filter(tariff=tariff).count() == 1
     assert Tariff.objects.get(pk=tariff.pk).status == Tariff.Status.AVAILABLE
     assert Bundle.objects.get(pk=bundle.pk).discount_bp == 1000
+    assert Contract.objects.get(pk=contract.pk).status == Contract.Status.ACTIVE
     assert AuditEvent.objects.count() == 0
 
 
@@ -648,3 +654,31 @@ def test_ledger_page_queries_do_not_grow_with_the_page(staff_client, account):
             value_date=dt.date(2026, 3, 1) + dt.timedelta(days=day),
         )
     assert _queries(staff_client, url) == one_row
+
+
+def test_staff_terminates_a_contract_and_its_accounts_are_closed(staff_client, customer):
+    # given: an account under the contract and one without a contract
+    contract = customer.contracts.get()
+    under = PersonalAccountFactory(customer=customer, contract=contract)
+    SubscriptionFactory(personal_account=under)
+    other = PersonalAccountFactory(customer=customer)
+    url = reverse("backoffice:contract_terminate", args=[contract.pk])
+    # when: first without a reason, then with one
+    refused = staff_client.post(url, {"term-reason": "  "})
+    done = staff_client.post(url, {"term-reason": "Заявление абонента"})
+    # then
+    assert refused.status_code == 400
+    assert _errors(refused) == ["Укажите причину."]
+    assert done.status_code == 302
+    contract.refresh_from_db()
+    under.refresh_from_db()
+    other.refresh_from_db()
+    assert (contract.status, contract.termination_reason) == (
+        Contract.Status.TERMINATED,
+        "Заявление абонента",
+    )
+    assert (under.status, under.status_reason) == (PersonalAccount.Status.TERMINATED, "Заявление абонента")
+    assert other.status == PersonalAccount.Status.ACTIVE
+    assert under.subscriptions.get().status == Subscription.Status.ENDED
+    assert AuditEvent.objects.filter(action="contract.terminate").count() == 1
+    assert AuditEvent.objects.get(action="personal_account.status").new == {"status": "terminated"}

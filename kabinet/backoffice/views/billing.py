@@ -38,13 +38,14 @@ from kabinet.billing.selectors import ledger_transfers_for_account
 from kabinet.billing.services import (
     AdjustmentDirection,
     StaffStatusAction,
+    contract_terminate_with_accounts,
     ledger_adjustment_post,
     personal_account_staff_status_change,
     personal_account_update_flags,
 )
 from kabinet.core.exceptions import DomainError
 from kabinet.core.money import MoneyInputError, rubles_to_kopecks
-from kabinet.customers.models import Customer
+from kabinet.customers.models import Contract, Customer
 
 LEDGER_PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 30
@@ -196,6 +197,17 @@ class StatusForm(BackofficeForm):
     )
 
 
+class ContractTerminateForm(BackofficeForm):
+    prefix = "term"
+
+    reason = forms.CharField(
+        label=gettext_lazy("Причина расторжения"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": gettext_lazy("Укажите причину.")},
+    )
+
+
 # --- customers -------------------------------------------------------------------------------------------
 
 
@@ -218,7 +230,13 @@ def customer_search_view(request: HttpRequest) -> HttpResponse:
 
 
 def _customer_card(
-    request: HttpRequest, customer: Customer, *, identity_form: IdentityForm | None = None, status: int = 200
+    request: HttpRequest,
+    customer: Customer,
+    *,
+    identity_form: IdentityForm | None = None,
+    terminate_form: ContractTerminateForm | None = None,
+    terminate_contract_id: int | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     verification = identity_verification_active(actor=request.user, customer=customer)
     fields = ["name", "contracts", "accounts", "balances"]
@@ -231,6 +249,8 @@ def _customer_card(
         "accounts": customer_card_accounts(customer=customer),
         "verification": verification,
         "identity_form": identity_form or IdentityForm(),
+        "terminate_form": terminate_form or ContractTerminateForm(),
+        "terminate_contract_id": terminate_contract_id,
     }
     return render(request, "backoffice/billing/customer_detail.html", context, status=status)
 
@@ -265,6 +285,29 @@ def customer_identity_verify(request: HttpRequest, customer_id: int) -> HttpResp
             )
             return redirect("backoffice:customer_detail", customer_id=customer.pk)
     return _customer_card(request, customer, identity_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def contract_terminate(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = get_object_or_404(Contract.objects.select_related("customer"), pk=contract_id)
+    form = ContractTerminateForm(request.POST)
+    if form.is_valid():
+        try:
+            contract_terminate_with_accounts(
+                contract=contract, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Договор %(number)s расторгнут, его лицевые счета закрыты.") % {"number": contract.number},
+            )
+            return redirect("backoffice:customer_detail", customer_id=contract.customer_id)
+    return _customer_card(
+        request, contract.customer, terminate_form=form, terminate_contract_id=contract.pk, status=400
+    )
 
 
 # --- personal accounts -----------------------------------------------------------------------------------

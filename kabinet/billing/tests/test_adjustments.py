@@ -12,6 +12,7 @@ from kabinet.billing.services import (
     ADJUSTMENTS,
     AdjustmentDirection,
     StaffStatusAction,
+    contract_terminate_with_accounts,
     ledger_account_system,
     ledger_adjustment_post,
     personal_account_staff_status_change,
@@ -20,6 +21,7 @@ from kabinet.billing.services import (
 from kabinet.billing.tests.factories import PersonalAccountFactory, SubscriptionFactory
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.models import AuditEvent
+from kabinet.customers.models import Contract
 from kabinet.identity.models import User
 
 pytestmark = pytest.mark.django_db
@@ -149,9 +151,7 @@ def test_adjustment_replay_with_another_amount_is_a_conflict(staff):
         ("credit", 100, "Причина", "", "Форма устарела, откройте её заново."),
     ],
 )
-def test_bad_adjustment_is_refused_and_changes_nothing(
-    staff, direction, amount, reason, token, message
-):
+def test_bad_adjustment_is_refused_and_changes_nothing(staff, direction, amount, reason, token, message):
     # given
     account = PersonalAccountFactory(balance_kopecks=1000)
     transfers_before = LedgerTransfer.objects.count()
@@ -357,3 +357,35 @@ def test_status_change_needs_a_reason_and_staff(staff, subscriber):
         )
     account.refresh_from_db()
     assert account.status == PersonalAccount.Status.ACTIVE
+
+
+def test_subscriber_cannot_terminate_a_contract(subscriber):
+    # given
+    account = PersonalAccountFactory()
+    contract = Contract.objects.create(customer=account.customer, number="D-9", signed_at=dt.date(2025, 1, 1))
+    PersonalAccount.objects.filter(pk=account.pk).update(contract=contract)
+    # when
+    with pytest.raises(PermissionDenied):
+        contract_terminate_with_accounts(contract=contract, reason="р", actor=subscriber)
+    # then
+    contract.refresh_from_db()
+    account.refresh_from_db()
+    assert contract.status == Contract.Status.ACTIVE
+    assert account.status == PersonalAccount.Status.ACTIVE
+
+
+def test_terminating_an_already_terminated_contract_changes_nothing(staff):
+    # given
+    account = PersonalAccountFactory()
+    contract = Contract.objects.create(
+        customer=account.customer, number="D-10", signed_at=dt.date(2025, 1, 1)
+    )
+    PersonalAccount.objects.filter(pk=account.pk).update(contract=contract)
+    contract_terminate_with_accounts(contract=contract, reason="Заявление", actor=staff)
+    events = AuditEvent.objects.count()
+    # when / then
+    with pytest.raises(Conflict):
+        contract_terminate_with_accounts(contract=contract, reason="Ещё раз", actor=staff)
+    assert AuditEvent.objects.count() == events
+    account.refresh_from_db()
+    assert account.status_reason == "Заявление"
