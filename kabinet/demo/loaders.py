@@ -28,3 +28,9 @@ from kabinet.demo.catalog import load_catalog, load_customer_services  # noqa: E
 
 LOADERS.append(load_catalog)
 LOADERS.append(load_customer_services)
+
+# «Летай Бонус» membership for the demo subscribers and a demo bank registry (kabinet.demo.bonus);
+# after load_customer_services, whose personal accounts it pays.
+from kabinet.demo.bonus import load_bonus_and_registry  # noqa: E402
+
+LOADERS.append(load_bonus_and_registry)
