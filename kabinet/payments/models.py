@@ -218,6 +218,10 @@ class WalletLink(TimeStampedModel):
     # The acquirer's saved payment method id (charging a linked wallet without a redirect).
     payment_method_id = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
+    # The payment that linked it (the wallet is saved at the acquirer when that payment succeeds).
+    linking_payment = models.OneToOneField(
+        "Payment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -249,6 +253,10 @@ class AutopaySetting(TimeStampedModel):
     # The acquirer's saved card.
     payment_method_id = models.CharField(max_length=64, blank=True)
     card_mask = models.CharField(max_length=32, blank=True)
+    # The payment that saved the card (autopay works once it has succeeded).
+    linking_payment = models.OneToOneField(
+        "Payment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
 
