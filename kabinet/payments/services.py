@@ -87,8 +87,13 @@ def _event(payment: Payment, kind: str, message: str = "", **data: Any) -> Payme
 
 
 def payment_lock(*, payment_id: int) -> Payment:
-    """Lock a Payment row for a read-then-write (call inside a transaction)."""
-    return Payment.objects.select_for_update().get(pk=payment_id)
+    """Lock a Payment row for a read-then-write (call inside a transaction). Only the payment row is
+    locked; its personal account and ledger account come along in the same query, unlocked."""
+    return (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("personal_account__ledger_account")
+        .get(pk=payment_id)
+    )
 
 
 def payment_status_url(*, payment: Payment, site_url: str | None = None) -> str:
@@ -248,11 +253,15 @@ def payment_sync(*, payment: Payment) -> Payment:
     for _step in range(3):
         action = _payment_apply_remote(payment_id=payment.pk, remote=remote)
         if action == "capture":
-            remote = client.payment_capture(
-                payment_id=remote.id,
-                amount_kopecks=remote.amount_kopecks,
-                idempotence_key=f"capture:{payment.public_id}",
-            )
+            try:
+                remote = client.payment_capture(
+                    payment_id=remote.id,
+                    amount_kopecks=remote.amount_kopecks,
+                    idempotence_key=f"capture:{payment.public_id}",
+                )
+            except AcquirerUnavailable:
+                _payment_capture_failed(payment_id=payment.pk, remote=remote)
+                raise
         elif action == "cancel":
             remote = client.payment_cancel(
                 payment_id=remote.id, idempotence_key=f"cancel:{payment.public_id}"
@@ -287,9 +296,74 @@ def _record_card(payment: Payment, remote: AcquirerPayment) -> list[str]:
     return ["card_mask", "card_brand", "card_fingerprint", "card_issuer_country", "card_class"]
 
 
+def _payment_decide_capture(*, payment_id: int, remote: AcquirerPayment) -> str:
+    """The payer authorised the payment (waiting_for_capture): capture it, or cancel it when the card
+    breaks a rule. The common path takes no lock and writes nothing (the capture is idempotent at the
+    acquirer and crediting happens under the lock); a refusal is recorded under the lock first."""
+    payment = Payment.objects.get(pk=payment_id)
+    mismatch = _remote_matches(payment, remote)
+    if mismatch:
+        logger.error(
+            "acquirer object %s does not match payment %s: %s", remote.id, payment.public_id, mismatch
+        )
+        return ""
+    if payment.transfer_id is not None:
+        return ""
+    if payment.cancel_reason or payment.status == Payment.Status.CANCELED:
+        return "cancel"
+    now = timezone.now()
+    refusal = ""
+    if remote.card is not None and payment.status != Payment.Status.WAITING_FOR_CAPTURE:
+        refusal = payment_card_refusal(payment=payment, card=remote.card, rules=payment_rules_get(), now=now)
+    if not refusal:
+        return "capture"
+    with transaction.atomic():
+        payment = payment_lock(payment_id=payment_id)
+        if payment.transfer_id is not None:
+            return ""
+        _payment_mark_paid(payment, remote, now=now, extra_fields=["cancel_reason"], cancel_reason=refusal)
+    return "cancel"
+
+
+def _payment_mark_paid(
+    payment: Payment,
+    remote: AcquirerPayment,
+    *,
+    now: dt.datetime,
+    extra_fields: list[str] | None = None,
+    cancel_reason: str = "",
+) -> None:
+    """Record the card and the moment the payer's bank authorised the payment (under the lock)."""
+    fields = [*_record_card(payment, remote), *(extra_fields or [])]
+    if cancel_reason:
+        payment.cancel_reason = cancel_reason[:255]
+    if payment.paid_at is None:
+        payment.paid_at = now
+        fields.append("paid_at")
+        _event(payment, PaymentEvent.Kind.PAID, payment.card_mask)
+    if not cancel_reason and payment.status in (Payment.Status.CREATED, Payment.Status.PENDING):
+        payment.status = Payment.Status.WAITING_FOR_CAPTURE
+        fields.append("status")
+    if fields:
+        payment.save(update_fields=[*fields, "updated_at"])
+
+
+def _payment_capture_failed(*, payment_id: int, remote: AcquirerPayment) -> None:
+    """The capture call failed (acquirer unavailable): show the payment as paid and being processed;
+    the reconciliation captures it later."""
+    with transaction.atomic():
+        payment = payment_lock(payment_id=payment_id)
+        if payment.transfer_id is None and payment.status in _ACTIVE:
+            _payment_mark_paid(payment, remote, now=timezone.now())
+
+
 def _payment_apply_remote(*, payment_id: int, remote: AcquirerPayment) -> str:
-    """Apply the acquirer's state under a row lock. Returns "capture"/"cancel" when the caller must ask
-    the acquirer to do that (outside the transaction), "" otherwise."""
+    """Apply the acquirer's state. Returns "capture"/"cancel" when the caller must ask the acquirer to do
+    that (outside any transaction), "" otherwise. Money moves only under the Payment row lock."""
+    if remote.status == "waiting_for_capture":
+        return _payment_decide_capture(payment_id=payment_id, remote=remote)
+    if remote.status not in ("succeeded", "canceled"):
+        return ""  # pending: the payer has not confirmed yet
     with transaction.atomic():
         payment = payment_lock(payment_id=payment_id)
         mismatch = _remote_matches(payment, remote)
@@ -301,32 +375,6 @@ def _payment_apply_remote(*, payment_id: int, remote: AcquirerPayment) -> str:
         if payment.transfer_id is not None:
             return ""  # credited already: nothing more can happen here (refunds are separate)
         now = timezone.now()
-        if remote.status == "waiting_for_capture":
-            fields = _record_card(payment, remote)
-            if payment.paid_at is None:
-                payment.paid_at = now
-                fields.append("paid_at")
-                _event(payment, PaymentEvent.Kind.PAID, payment.card_mask)
-            action = "cancel" if payment.cancel_reason else ""
-            if payment.status in (Payment.Status.CREATED, Payment.Status.PENDING):
-                refusal = ""
-                if remote.card is not None:
-                    refusal = payment_card_refusal(
-                        payment=payment, card=remote.card, rules=payment_rules_get(), now=now
-                    )
-                if refusal:
-                    payment.cancel_reason = refusal[:255]
-                    fields.append("cancel_reason")
-                    action = "cancel"
-                else:
-                    payment.status = Payment.Status.WAITING_FOR_CAPTURE
-                    fields.append("status")
-                    action = "capture"
-            elif payment.status == Payment.Status.WAITING_FOR_CAPTURE:
-                action = "capture"
-            if fields:
-                payment.save(update_fields=[*fields, "updated_at"])
-            return action
         if remote.status == "succeeded":
             _record_card(payment, remote)
             _payment_credit_locked(payment, source_code=CLEARING_ACQUIRER, now=now)
@@ -363,31 +411,20 @@ def payment_credit(*, payment: Payment, source_code: str = CLEARING_ACQUIRER, ac
 def _payment_credit_locked(
     payment: Payment, *, source_code: str, now: dt.datetime, actor: Any = None
 ) -> None:
+    """Credit under the Payment row lock. The ledger transfer is posted LAST: it updates the hot
+    clearing account's balance row, whose lock is then held only until the commit."""
     if payment.transfer_id is not None:
         return
     account = payment.personal_account
-    result = ledger_transfer_post(
-        key=f"payment:{payment.public_id}",
-        debit=ledger_account_system(code=source_code),
-        credit=account.ledger_account,
-        amount_kopecks=payment.amount_kopecks,
-        kind=LedgerTransfer.Kind.PAYMENT,
-        value_date=timezone.localdate(now),
-        description=_("Оплата: %(method)s") % {"method": payment.get_method_display()},
-        ref=str(payment.public_id),
-        actor=actor,
-    )
+    events = []
     if payment.paid_at is None:
         payment.paid_at = now
-        _event(payment, PaymentEvent.Kind.PAID, payment.card_mask)
-    payment.transfer = result.transfer
+        events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.PAID, message=payment.card_mask))
     payment.status = Payment.Status.SUCCEEDED
     payment.cancel_reason = ""
     payment.credited_at = now
-    _event(payment, PaymentEvent.Kind.CREDITED, account.number)
-    if personal_account_unblock_if_paid(personal_account=account, actor=actor):
-        payment.service_restored_at = timezone.now()
-        _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
+    events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.CREDITED, message=account.number))
+    PaymentEvent.objects.bulk_create(events)
     payment.save()
     payments_credited_notify(payments=[payment])  # bonus accrual (kabinet.payments.hooks; PAY-B)
     audit_log(
@@ -400,6 +437,26 @@ def _payment_credit_locked(
             "method": payment.method,
         },
     )
+    result = ledger_transfer_post(
+        key=f"payment:{payment.public_id}",
+        debit=ledger_account_system(code=source_code),
+        credit=account.ledger_account,
+        amount_kopecks=payment.amount_kopecks,
+        kind=LedgerTransfer.Kind.PAYMENT,
+        value_date=timezone.localdate(now),
+        description=_("Оплата: %(method)s") % {"method": payment.get_method_display()},
+        ref=str(payment.public_id),
+        actor=actor,
+    )
+    payment.transfer = result.transfer
+    Payment.objects.filter(pk=payment.pk).update(transfer=result.transfer)
+    # Only an account stopped for debt can be restored (the billing service re-checks under its lock).
+    if account.status == PersonalAccount.Status.BLOCKED_DEBT and personal_account_unblock_if_paid(
+        personal_account=account, actor=actor
+    ):
+        payment.service_restored_at = timezone.now()
+        payment.save(update_fields=["service_restored_at", "updated_at"])
+        _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
     payment_pk = payment.pk
     transaction.on_commit(lambda: _receipt_send_later(payment_pk))
 

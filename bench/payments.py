@@ -1,0 +1,351 @@
+"""Benchmark: 200 concurrent acquirer notifications for payments on the same 10 personal accounts, end to
+end through the HTTP endpoint of a production WSGI server, on PostgreSQL.
+
+    .venv/bin/python -m bench payments        (or ``make bench``)
+
+What runs (all on 127.0.0.1):
+- a fresh database ``BENCH_PAYMENTS_DATABASE_URL`` (default .../kabinet_bench_payments, dropped and created);
+- two gunicorn servers (gthread workers, persistent DB connections): the app, and the sandbox acquirer
+  (the same project) standing in for the acquirer's API; its own notifications are switched off;
+- 200 card payments (NOTIFICATIONS) on 10 accounts, each authorised at the acquirer (waiting_for_capture,
+  a different card each so the 30-minute same-card rule does not cancel them);
+- every notification POSTed at once (CONCURRENCY client threads). For each, the app fetches the payment
+  from the acquirer's API, checks the card rules, captures it (another API call) and credits it;
+- then the same 200 notifications again (a replay must credit nothing).
+
+Checks: exactly one ledger transfer per payment, every account's balance equals its payments, nothing
+credited by the replay. Merges ``notifications``, ``concurrency``, ``credited_once``,
+``notifications_per_s``, ``measured_at`` (and a few more ``notifications_*`` keys) into
+bench/results/payments.json, keeping the keys other benchmarks wrote there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results" / "payments.json"
+
+NOTIFICATIONS = int(os.environ.get("BENCH_NOTIFICATIONS", "200"))
+CONCURRENCY = int(os.environ.get("BENCH_NOTIFY_CONCURRENCY", "200"))
+ACCOUNTS = 10
+DATABASE_URL = os.environ.get(
+    "BENCH_PAYMENTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kabinet_bench_payments"
+)
+REDIS_URL = os.environ.get("BENCH_PAYMENTS_REDIS_URL", "redis://127.0.0.1:6379/14")
+APP_WORKERS = int(os.environ.get("BENCH_APP_WORKERS", "2"))
+APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "8"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _recreate_database() -> None:
+    import psycopg
+
+    parsed = urlparse(DATABASE_URL)
+    name = parsed.path.lstrip("/")
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _env(app_port: int, sandbox_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": DATABASE_URL,
+            "REDIS_URL": REDIS_URL,
+            # Side effects (receipt emails) go to the broker, as in production; no worker is needed here.
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "KABINET_DEBUG": "false",
+            "KABINET_VAR_DIR": "/tmp/kabinet-bench-payments",
+            "SITE_URL": f"http://127.0.0.1:{app_port}",
+            "ACQUIRER_BASE_URL": f"http://127.0.0.1:{sandbox_port}/sandbox-acquirer/api/v3",
+            "SANDBOX_ACQUIRER_NOTIFICATIONS": "drop",
+            "LOG_LEVEL": "ERROR",
+        }
+    )
+    return env
+
+
+def _start_server(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "1024",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def _wait_up(url: str, proc: subprocess.Popen) -> None:
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _prepare(shop_id: str) -> list[str]:
+    """10 accounts and NOTIFICATIONS payments authorised at the sandbox. Returns acquirer payment ids."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from kabinet.billing.services import personal_account_open
+    from kabinet.customers.models import Customer
+    from kabinet.payments.models import Payment, PaymentEvent
+    from kabinet.sandbox_acquirer.models import SandboxPayment
+
+    customer = Customer.objects.create(display_name="Bench payments")
+    accounts = [personal_account_open(customer=customer, service_kind="internet") for _ in range(ACCOUNTS)]
+    now = timezone.now()
+    ids = []
+    with transaction.atomic():
+        payments = []
+        remote = []
+        for i in range(NOTIFICATIONS):
+            public_id = uuid.uuid4()
+            acquirer_id = str(uuid.uuid4())
+            amount = 10_000 + (i % 50) * 100
+            payments.append(
+                Payment(
+                    public_id=public_id,
+                    personal_account=accounts[i % ACCOUNTS],
+                    amount_kopecks=amount,
+                    method=Payment.Method.CARD,
+                    status=Payment.Status.PENDING,
+                    idempotency_key=f"bench:{public_id}",
+                    acquirer_payment_id=acquirer_id,
+                )
+            )
+            remote.append(
+                SandboxPayment(
+                    id=acquirer_id,
+                    shop_id=shop_id,
+                    status=SandboxPayment.Status.WAITING_FOR_CAPTURE,
+                    amount_kopecks=amount,
+                    return_url="http://127.0.0.1/",
+                    metadata={"payment_id": str(public_id)},
+                    paid=True,
+                    expires_at=now + dt.timedelta(days=7),
+                    card_first6="220000",
+                    card_last4=f"{i:04d}",
+                    card_expiry_month="12",
+                    card_expiry_year="2030",
+                    card_type="Mir",
+                    card_issuer_country="RU",
+                    card_product_code="classic",
+                    payment_method_id=f"pm-bench-{i}",
+                    notify=SandboxPayment.Notify.DROP,
+                )
+            )
+            ids.append(acquirer_id)
+        created = Payment.objects.bulk_create(payments)
+        SandboxPayment.objects.bulk_create(remote)
+        PaymentEvent.objects.bulk_create(
+            [PaymentEvent(payment=p, kind=PaymentEvent.Kind.ACCEPTED) for p in created]
+        )
+    return ids
+
+
+def _fire(url: str, ids: list[str], concurrency: int) -> tuple[float, list[int], list[float]]:
+    """POST one notification per id from ``concurrency`` threads released together."""
+    barrier = threading.Barrier(concurrency + 1)
+    lock = threading.Lock()
+    statuses: list[int] = []
+    latencies: list[float] = []
+    chunks = [ids[i::concurrency] for i in range(concurrency)]
+
+    def worker(chunk: list[str]) -> None:
+        session = requests.Session()
+        bodies = [
+            json.dumps(
+                {
+                    "type": "notification",
+                    "event": "payment.waiting_for_capture",
+                    "object": {"id": pid, "status": "waiting_for_capture"},
+                }
+            )
+            for pid in chunk
+        ]
+        barrier.wait()
+        for body in bodies:
+            started = time.perf_counter()
+            try:
+                code = session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}, timeout=120
+                ).status_code
+            except requests.RequestException:
+                code = 0
+            with lock:
+                statuses.append(code)
+                latencies.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks if c]
+    barrier = threading.Barrier(len(threads) + 1)
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, statuses, latencies
+
+
+def _check() -> dict[str, Any]:
+    from django.db.models import Count, Sum
+
+    from kabinet.billing.models import LedgerTransfer, PersonalAccount
+    from kabinet.payments.models import Payment
+
+    transfers = LedgerTransfer.objects.filter(kind=LedgerTransfer.Kind.PAYMENT, key__startswith="payment:")
+    per_key = transfers.values("key").annotate(n=Count("id")).filter(n__gt=1).count()
+    succeeded = Payment.objects.filter(status=Payment.Status.SUCCEEDED, transfer__isnull=False).count()
+    balances_ok = True
+    for account in PersonalAccount.objects.select_related("ledger_account"):
+        expected = (
+            Payment.objects.filter(personal_account=account, status=Payment.Status.SUCCEEDED).aggregate(
+                s=Sum("amount_kopecks")
+            )["s"]
+            or 0
+        )
+        balances_ok &= account.ledger_account.balance_kopecks == expected
+    return {
+        "transfers": transfers.count(),
+        "duplicate_keys": per_key,
+        "succeeded": succeeded,
+        "balances_ok": balances_ok,
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def main() -> int:
+    _recreate_database()
+    app_port, sandbox_port = _free_port(), _free_port()
+    env = _env(app_port, sandbox_port)
+    os.environ.update(
+        {
+            k: env[k]
+            for k in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE")
+        }
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    ids = _prepare(settings.SANDBOX_ACQUIRER_SHOP_ID)
+    from django.db import connections
+
+    connections.close_all()
+    app = _start_server(app_port, env, APP_WORKERS, APP_THREADS)
+    sandbox = _start_server(sandbox_port, env, APP_WORKERS, APP_THREADS)
+    try:
+        _wait_up(f"http://127.0.0.1:{app_port}/api/v1/health", app)
+        _wait_up(f"http://127.0.0.1:{sandbox_port}/api/v1/health", sandbox)
+        url = f"http://127.0.0.1:{app_port}/payments/notifications/yookassa/"
+        # warm up each worker thread's DB connection and the sandbox connection (a notification for an
+        # unknown payment: ignored without touching money)
+        _fire(url, ["warmup-unknown"] * (APP_WORKERS * APP_THREADS * 2), APP_WORKERS * APP_THREADS)
+        elapsed, statuses, latencies = _fire(url, ids, min(CONCURRENCY, len(ids)))
+        first = _check()
+        replay_elapsed, replay_statuses, _lat = _fire(url, ids, min(CONCURRENCY, len(ids)))
+        second = _check()
+    finally:
+        _stop(app)
+        _stop(sandbox)
+    credited_once = (
+        first["succeeded"] == NOTIFICATIONS
+        and first["transfers"] == NOTIFICATIONS
+        and first["duplicate_keys"] == 0
+        and first["balances_ok"]
+        and second["transfers"] == NOTIFICATIONS
+        and second["balances_ok"]
+    )
+    result = {
+        "notifications": NOTIFICATIONS,
+        "concurrency": min(CONCURRENCY, len(ids)),
+        "accounts": ACCOUNTS,
+        "credited_once": credited_once,
+        "notifications_per_s": round(NOTIFICATIONS / elapsed, 1),
+        "notifications_s": round(elapsed, 3),
+        "notifications_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+        "notifications_p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+        "notifications_http_ok": sum(1 for s in statuses if s == 200),
+        "notifications_replay_per_s": round(NOTIFICATIONS / replay_elapsed, 1),
+        "notifications_replay_credited": second["transfers"] - first["transfers"],
+        "notifications_replay_http_ok": sum(1 for s in replay_statuses if s == 200),
+        "notifications_server": f"gunicorn gthread {APP_WORKERS}x{APP_THREADS} (app) + same for the sandbox acquirer",
+        "measured_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+    merged: dict[str, Any] = {}
+    if RESULTS.exists():
+        try:
+            merged = json.loads(RESULTS.read_text(encoding="utf-8"))
+        except ValueError:
+            merged = {}
+    merged.update(result)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0 if credited_once else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
