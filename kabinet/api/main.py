@@ -59,3 +59,7 @@ api.add_router("/accounts", accounts.router)
 from kabinet.api import payments  # noqa: E402
 
 api.add_router("/payments", payments.router)
+
+from kabinet.api import portal  # noqa: E402
+
+api.add_router("/cabinet", portal.router)

@@ -56,8 +56,15 @@ def pay(account: Any, amount_kopecks: int, day: dt.date = dt.date(2026, 11, 1)) 
 
 def form_token_for(html: str, action: str) -> str:
     """The one-time form token of the form posting to ``action`` on a rendered page."""
-    start = html.index(f'action="{action}"')
+    start = html.find(f'action="{action}"')
+    start = html.index(f'action="{action}?') if start < 0 else start
     match = re.search(r'name="form_token" value="([^"]+)"', html[start:])
+    assert match is not None
+    return match.group(1)
+
+
+def first_form_token(html: str) -> str:
+    match = re.search(r'name="form_token" value="([^"]+)"', html)
     assert match is not None
     return match.group(1)
 
