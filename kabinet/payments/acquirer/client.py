@@ -120,6 +120,9 @@ class AcquirerClient:
         metadata: dict[str, str],
         idempotence_key: str,
         receipt_email: str = "",
+        payment_method_data: dict[str, Any] | None = None,
+        save_payment_method: bool = False,
+        payment_method_id: str = "",
     ) -> AcquirerPayment:
         body: dict[str, Any] = {
             "amount": amount_json(amount_kopecks),
@@ -128,6 +131,14 @@ class AcquirerClient:
             "description": description[:128],
             "metadata": metadata,
         }
+        # E-wallets and saved methods (autopay, linked wallets; helper PAY-B).
+        if payment_method_id:
+            body["payment_method_id"] = payment_method_id
+            del body["confirmation"]  # a saved method is charged without the payer
+        elif payment_method_data:
+            body["payment_method_data"] = payment_method_data
+        if save_payment_method:
+            body["save_payment_method"] = True
         if receipt_email:
             body["receipt"] = {"customer": {"email": receipt_email}}
         return AcquirerPayment.from_json(
