@@ -117,3 +117,22 @@ def test_staff_without_two_factor_are_sent_to_set_it_up_first() -> None:
         page = client.get(url)
         assert page.status_code == 302
         assert page["Location"] == reverse("mfa_activate_totp")
+
+
+def test_staff_sets_up_two_factor_then_enters_the_back_office() -> None:
+    # given a new staff member logged in without two-factor
+    staff = make_subscriber(email="new-op@letai.example", is_staff=True)
+    client = Client()
+    client.post(reverse("backoffice:login"), {"login": "new-op@letai.example", "password": PASSWORD})
+    assert client.get(reverse("backoffice:home"))["Location"] == reverse("mfa_activate_totp")
+    # when they confirm the password and activate TOTP
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.get(reverse("mfa_activate_totp"))
+    secret = client.session["mfa.totp.secret"]
+    activated = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert activated.status_code == 302
+    codes_page = client.get(activated["Location"]).content.decode()
+    assert reverse("backoffice:home") in codes_page
+    # then the back office opens
+    assert client.get(reverse("backoffice:home")).status_code == 200
+    assert logged_in_user_id(client) == str(staff.pk)
