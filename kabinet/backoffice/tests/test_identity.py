@@ -106,3 +106,23 @@ def test_staff_switches_a_cabinet_off_with_a_reason(staff_client: tuple[Client, 
     event = AuditEvent.objects.get(action="identity.cabinet_deactivate")
     assert event.actor_id == staff.pk and event.actor_is_staff is True
     assert victim_client.get(reverse("identity:profile")).status_code == 302
+
+
+def test_switching_a_cabinet_off_keeps_billing_records(staff_client: tuple[Client, User]) -> None:
+    from kabinet.billing.models import LedgerTransfer, PersonalAccount
+    from kabinet.billing.tests.factories import PersonalAccountFactory
+
+    # given a subscriber with a funded personal account
+    client, _staff = staff_client
+    user = make_subscriber(email="ivan@example.ru")
+    account: PersonalAccount = PersonalAccountFactory(customer=user.customer, balance_kopecks=50000)  # type: ignore[assignment]
+    transfers_before = LedgerTransfer.objects.count()
+    # when staff switch the cabinet off
+    client.post(reverse("backoffice:user_deactivate", args=[user.pk]), {"reason": "Заявление в офисе"})
+    # then the account, its balance and its ledger are untouched
+    user.refresh_from_db()
+    assert user.is_active is False
+    kept = PersonalAccount.objects.select_related("ledger_account").get(pk=account.pk)
+    assert kept.status == PersonalAccount.Status.ACTIVE
+    assert kept.ledger_account.balance_kopecks == 50000
+    assert LedgerTransfer.objects.count() == transfers_before
