@@ -1147,7 +1147,8 @@ def _block_eligibility(*, account: PersonalAccount, days: int | None, today: dt.
     fee_words = _("плата %(fee)s в сутки") % {"fee": _rub(fee)} if fee else _("бесплатно")
     rule = _(
         "Добровольная блокировка — от %(min)s до %(max)s дней, %(fee)s; абонентская плата за эти дни не "
-        "списывается. Следующую можно включить не раньше чем через %(gap)s дней после окончания предыдущей."
+        "списывается. Баланс при включении не должен быть отрицательным. Следующую можно включить не раньше "
+        "чем через %(gap)s дней после окончания предыдущей."
     ) % {"min": min_days, "max": max_days, "fee": fee_words, "gap": gap}
     reason = ""
     available_from: dt.date | None = None
