@@ -235,6 +235,18 @@ def _ensure_funds(*, account: PersonalAccount, amount_kopecks: int) -> None:
         )
 
 
+def _shortfall_kopecks(*, account: PersonalAccount, amount_kopecks: int) -> int:
+    """How much is missing for a charge of ``amount_kopecks`` now (0 if balance + credit limit cover it)."""
+    if amount_kopecks <= 0:
+        return 0
+    available = _balance(account) + account.credit_limit_kopecks
+    return max(amount_kopecks - max(available, 0), 0)
+
+
+def _shortfall_words(shortfall: int) -> str:
+    return _("Не хватает %(sum)s: сначала пополните счёт.") % {"sum": _rub(shortfall)}
+
+
 def _fee_description(*, tariff_name: str, period: str, day: dt.date, days: int | None = None) -> str:
     if period == Period.DAY:
         return _("Абонентская плата по тарифу «%(name)s» за %(date)s") % {
@@ -333,6 +345,8 @@ class ConnectQuote:
     charge_now_kopecks: int
     explanation: str
     consent_text: str
+    # What is missing on the account for today's charge (0: enough); the change is refused until paid.
+    shortfall_kopecks: int = 0
 
 
 def subscription_connect_quote(
@@ -366,7 +380,11 @@ def subscription_connect_quote(
         "per": _per_period(tariff.period),
         "first": _rub(first),
     }
+    shortfall = _shortfall_kopecks(account=personal_account, amount_kopecks=first)
+    if shortfall:
+        explanation += " " + _shortfall_words(shortfall)
     return ConnectQuote(
+        shortfall_kopecks=shortfall,
         tariff_id=tariff.pk,
         tariff_name=tariff.name,
         price_kopecks=price,
@@ -547,6 +565,8 @@ class TariffChangeQuote:
     ended_options: list[str] = field(default_factory=list)
     explanation: str = ""
     consent_text: str = ""
+    # What is missing on the account for today's net charge (0: enough).
+    shortfall_kopecks: int = 0
 
 
 def _check_change(*, account: PersonalAccount, sub: Subscription, new_tariff: Tariff, when: str) -> None:
@@ -682,7 +702,11 @@ def subscription_change_quote(
             _("Отключатся опции, которые не работают на новом тарифе: %(names)s.")
             % {"names": ", ".join(f"«{so.option.name}»" for so in ending)}
         )
+    shortfall = _shortfall_kopecks(account=account, amount_kopecks=total)
+    if shortfall:
+        parts.append(_shortfall_words(shortfall))
     return TariffChangeQuote(
+        shortfall_kopecks=shortfall,
         subscription_id=sub.pk,
         old_tariff_name=sub.tariff.name,
         new_tariff_id=new_tariff.pk,
@@ -889,6 +913,7 @@ class OptionQuote:
     charge_now_kopecks: int
     explanation: str
     consent_text: str
+    shortfall_kopecks: int = 0
 
 
 def _check_option(*, account: PersonalAccount, sub: Subscription, option: Option) -> None:
@@ -959,7 +984,11 @@ def subscription_option_quote(*, subscription: Subscription, option: Option) -> 
     consent = (
         _("Я согласен подключить опцию «%(name)s» за %(price)s %(per)s и списание %(first)s сегодня.") % fmt
     )
+    shortfall = _shortfall_kopecks(account=sub.personal_account, amount_kopecks=first)
+    if shortfall:
+        explanation += " " + _shortfall_words(shortfall)
     return OptionQuote(
+        shortfall_kopecks=shortfall,
         option_id=option.pk,
         option_name=option.name,
         price_kopecks=price,

@@ -383,6 +383,11 @@ def test_change_now_without_enough_money_is_refused(subscriber, home, travel) ->
             consent_text="Да",
         )
     # then: 29 days: refund 401.16, charge 570.33 -> 169.17 needed, 0 available
+    quote = subscription_change_quote(subscription=sub, new_tariff=fast, when=NOW)
+    assert quote.shortfall_kopecks == 16917
+    assert quote.explanation.endswith(
+        "Итого сегодня спишется 169,17\u00a0₽. Не хватает 169,17\u00a0₽: сначала пополните счёт."
+    )
     assert (
         excinfo.value.message
         == "Недостаточно средств: нужно 169,17\u00a0₽, доступно 0\u00a0₽. Пополните счёт."
