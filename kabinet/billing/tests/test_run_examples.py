@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from kabinet.billing.models import (
     BillingRun,
@@ -15,7 +16,7 @@ from kabinet.billing.models import (
     Subscription,
 )
 from kabinet.billing.run import billing_run
-from kabinet.billing.services import personal_account_unblock_if_paid
+from kabinet.billing.services import personal_account_set_status, personal_account_unblock_if_paid
 from kabinet.billing.tests.factories import (
     OptionFactory,
     PersonalAccountFactory,
@@ -343,3 +344,44 @@ def test_a_run_failing_midway_and_rerun_charges_each_subscription_once(settings)
     assert rerun.charges == 2
     for sub in subs:
         assert LedgerTransfer.objects.filter(subscription=sub, kind="charge").count() == 1
+
+
+def test_monthly_fee_is_not_charged_mid_month_without_a_reason() -> None:
+    # given: a subscriber since October whose November fee was not charged on the 1st (no run that day)
+    tariff = TariffFactory.create(period="month", price_kopecks=41500)
+    sub = SubscriptionFactory.create(
+        personal_account=PersonalAccountFactory.create(balance_kopecks=100000),
+        tariff=tariff,
+        started_on=dt.date(2026, 10, 1),
+    )
+    # when
+    billing_run(run_date=dt.date(2026, 11, 15))
+    # then: only the run of the 1st (or a connection, or a resumption this month) charges the month
+    assert not LedgerTransfer.objects.filter(subscription=sub).exists()
+
+
+def test_account_unblocked_mid_month_pays_the_rest_of_the_month() -> None:
+    # given: blocked for debt since October, so nothing was charged on 1 November
+    tariff = TariffFactory.create(name="Домашний 100", period="month", price_kopecks=60000)
+    with time_machine.travel(dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)):
+        account = PersonalAccountFactory.create(balance_kopecks=-5000)
+        sub = SubscriptionFactory.create(
+            personal_account=account, tariff=tariff, started_on=dt.date(2026, 9, 1)
+        )
+        personal_account_set_status(personal_account=account, status="blocked_debt", reason="долг")
+    billing_run(run_date=dt.date(2026, 11, 1))
+    assert not LedgerTransfer.objects.filter(subscription=sub).exists()
+    # when: a payment on 11 November restores service, and the run of that day comes
+    with time_machine.travel(dt.datetime(2026, 11, 11, 9, 0, tzinfo=dt.UTC)):
+        personal_account_fund(personal_account=account, amount_kopecks=50000)
+        assert personal_account_unblock_if_paid(personal_account=account) is True
+    billing_run(run_date=dt.date(2026, 11, 11))
+    billing_run(run_date=dt.date(2026, 11, 12))
+    # then: 20 of 30 days, once
+    charge = LedgerTransfer.objects.get(subscription=sub)
+    assert (charge.key, charge.amount_kopecks, charge.value_date) == (
+        f"charge:{sub.pk}:2026-11",
+        60000 * 20 // 30,
+        dt.date(2026, 11, 11),
+    )
+    assert charge.description == "Абонентская плата по тарифу «Домашний 100» за ноябрь 2026 (с 11.11.2026)"
