@@ -65,10 +65,8 @@ from kabinet.billing.models import (
     BillingRun,
     BillingRunChunk,
     LedgerAccount,
-    LedgerTransfer,
     PersonalAccount,
     Subscription,
-    SubscriptionOption,
 )
 from kabinet.billing.services import ledger_account_system, revenue_account_code
 from kabinet.catalog.models import PriceVersion, ServiceKind
@@ -763,18 +761,3 @@ def billing_run(
         summary.errors = list(final.errors)
         summary.seconds = time.monotonic() - started
     return summary
-
-
-def charged_transfers(*, subscription: Subscription) -> list[LedgerTransfer]:
-    """The run's transfers of a subscription and its options (for tests and the back office)."""
-    option_ids = list(
-        SubscriptionOption.objects.filter(subscription=subscription).values_list("pk", flat=True)
-    )
-    keys = [f"charge:{subscription.pk}:", f"refund:{subscription.pk}:", f"charge:block:{subscription.pk}:"]
-    keys += [f"charge:opt:{pk}:" for pk in option_ids] + [f"refund:opt:{pk}:" for pk in option_ids]
-    from django.db.models import Q
-
-    query = Q()
-    for prefix in keys:
-        query |= Q(key__startswith=prefix)
-    return list(LedgerTransfer.objects.filter(query).order_by("value_date", "key"))
