@@ -31,6 +31,7 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Летай: "
 # One-time codes: 6 digits, valid 5 minutes, at most 5 wrong attempts.
 _SIX_DIGITS = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True

@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import app_settings
+from allauth.account.models import EmailAddress
 from allauth.account.stages import EmailVerificationStage
+
+from kabinet.identity.services import user_mark_email_verified
 
 
 def needs_email_confirmation(user: Any) -> bool:
@@ -26,6 +29,13 @@ def needs_email_confirmation(user: Any) -> bool:
 class EmailConfirmationGateStage(EmailVerificationStage):
     def handle(self) -> tuple[Any, bool]:
         login = self.login
-        if login.signup or needs_email_confirmation(login.user):
+        user = login.user
+        if (
+            needs_email_confirmation(user)
+            and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+        ):
+            # allauth confirmed the address on its own (e.g. a login code sent to it): keep our flag in step.
+            user_mark_email_verified(user=user, email=user.email)
+        if login.signup or needs_email_confirmation(user):
             login.email_verification = app_settings.EmailVerificationMethod.MANDATORY
         return super().handle()

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
 from kabinet.identity.models import User
 from kabinet.identity.tests.factories import PASSWORD, EmailUserFactory, PhoneUserFactory
-from kabinet.identity.tests.helpers import comparable_page, last_code, sms_to
+from kabinet.identity.tests.helpers import comparable_page, emails_to, last_code, sms_to
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +169,17 @@ def test_login_by_code_with_an_account_number_gets_the_unsupported_message(clien
     # then
     assert response.status_code == 200
     assert f"<li>{ACCOUNT_NUMBER_MESSAGE}</li>" in response.content.decode()
+
+
+def test_login_code_sent_to_an_unconfirmed_email_confirms_it(client: Client) -> None:
+    # given
+    user = EmailUserFactory.create(email="ivan@example.ru", verified=False)
+    # when
+    client.post("/accounts/login/code/", {"email": "ivan@example.ru"})
+    code = re.search(r"\b(\d{6})\b", emails_to("ivan@example.ru")[-1].body)
+    assert code is not None
+    confirmed = client.post("/accounts/login/code/confirm/", {"code": code.group(1)})
+    # then
+    assert confirmed["Location"] == "/cabinet/"
+    user.refresh_from_db()
+    assert user.email_verified is True

@@ -163,3 +163,17 @@ def test_registered_number_gets_the_same_screen_and_a_reminder_instead_of_a_code
     # and nothing typed on the code page can take over the registered number
     assert "Неверный код. Осталось попыток: 4." in _verify(client, "123456", "+79172223344").content.decode()
     assert User.objects.filter(phone="+79172223344").count() == 1
+
+
+def test_code_requests_for_one_number_are_rate_limited_per_hour(client: Client) -> None:
+    with time_machine.travel(T0, tick=False) as traveller:
+        # given: five requests, each after the 60-second interval
+        for _ in range(5):
+            _start(Client())
+            traveller.shift(61)
+        # when
+        sixth = _start(Client())
+        # then
+        assert sixth.status_code == 400
+        assert "Слишком много запросов. Попробуйте через несколько минут." in sixth.content.decode()
+        assert len(sms_to(PHONE)) == 5
