@@ -64,10 +64,11 @@ def _post_many(transfers: Sequence[TransferSpec]) -> dict[str, LedgerTransfer]:
     account_ids = sorted(
         {s.debit_account_id for s in unique.values()} | {s.credit_account_id for s in unique.values()}
     )
-    # Lock every touched account in pk order first (the same order ledger_transfer_post uses).
-    list(
-        LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk")
-    )
+    # Lock every touched account first, in the order ledger_transfer_post and the billing run use:
+    # subscriber accounts by pk, then the operator's accounts by pk.
+    touched = LedgerAccount.objects.select_for_update().filter(pk__in=account_ids)
+    list(touched.filter(kind=LedgerAccount.Kind.SUBSCRIBER).order_by("pk").values_list("pk"))
+    list(touched.exclude(kind=LedgerAccount.Kind.SUBSCRIBER).order_by("pk").values_list("pk"))
     existing = set(LedgerTransfer.objects.filter(key__in=list(unique)).values_list("key", flat=True))
     todo = [s for k, s in unique.items() if k not in existing]
     if not todo:
