@@ -34,3 +34,8 @@ LOADERS.append(load_customer_services)
 from kabinet.demo.bonus import load_bonus_and_registry  # noqa: E402
 
 LOADERS.append(load_bonus_and_registry)
+
+# Card payments: the default payment rules and how to pay through the sandbox (kabinet.demo.payments).
+from kabinet.demo.payments import load_payments  # noqa: E402
+
+LOADERS.append(load_payments)

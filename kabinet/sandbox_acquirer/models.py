@@ -41,6 +41,11 @@ class SandboxPayment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     captured_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # bank_card or an e-wallet (yoo_money); a wallet payment has the wallet's number instead of a card.
+    method_type = models.CharField(max_length=20, default="bank_card")
+    wallet_account = models.CharField(max_length=20, blank=True)
+    # save_payment_method: the method (card or wallet) can pay later by its payment_method_id.
+    save_method = models.BooleanField(default=False)
     # The card the payer entered (never the full number: first6/last4 only, like a real acquirer).
     card_first6 = models.CharField(max_length=6, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)

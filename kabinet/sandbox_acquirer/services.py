@@ -106,25 +106,27 @@ def payment_json(payment: SandboxPayment, *, checkout_url: str = "") -> dict[str
             "return_url": payment.return_url,
             "confirmation_url": checkout_url,
         }
+    saved = payment.save_method and payment.status in (
+        SandboxPayment.Status.WAITING_FOR_CAPTURE,
+        SandboxPayment.Status.SUCCEEDED,
+    )
+    method: dict[str, Any] = {"type": payment.method_type, "id": payment.payment_method_id, "saved": saved}
+    if payment.method_type == "yoo_money" and payment.wallet_account:
+        method["account_number"] = payment.wallet_account
+        method["title"] = f"YooMoney wallet {payment.wallet_account[:6]}*****{payment.wallet_account[-4:]}"
     if payment.card_last4:
-        data["payment_method"] = {
-            "type": "bank_card",
-            "id": payment.payment_method_id,
-            "saved": False,
-            "title": f"Bank card *{payment.card_last4}",
-            "card": {
-                "first6": payment.card_first6,
-                "last4": payment.card_last4,
-                "expiry_month": payment.card_expiry_month,
-                "expiry_year": payment.card_expiry_year,
-                "card_type": payment.card_type,
-                "issuer_country": payment.card_issuer_country,
-                "issuer_name": payment.card_issuer_name,
-                "card_product": {"code": payment.card_product_code, "name": payment.card_product_name},
-            },
+        method["title"] = f"Bank card *{payment.card_last4}"
+        method["card"] = {
+            "first6": payment.card_first6,
+            "last4": payment.card_last4,
+            "expiry_month": payment.card_expiry_month,
+            "expiry_year": payment.card_expiry_year,
+            "card_type": payment.card_type,
+            "issuer_country": payment.card_issuer_country,
+            "issuer_name": payment.card_issuer_name,
+            "card_product": {"code": payment.card_product_code, "name": payment.card_product_name},
         }
-    else:
-        data["payment_method"] = {"type": "bank_card", "id": payment.payment_method_id, "saved": False}
+    data["payment_method"] = method
     if payment.status == SandboxPayment.Status.CANCELED:
         data["cancellation_details"] = {
             "party": payment.cancellation_party,
@@ -201,10 +203,37 @@ def idempotent(
 # --- payments --------------------------------------------------------------------------------------
 
 
+WALLET_TYPES = ("yoo_money",)
+_CARD_FIELDS = (
+    "card_first6",
+    "card_last4",
+    "card_expiry_month",
+    "card_expiry_year",
+    "card_type",
+    "card_issuer_country",
+    "card_issuer_name",
+    "card_product_code",
+    "card_product_name",
+)
+
+
 def sandbox_payment_create(*, shop_id: str, body: Any) -> SandboxPayment:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "JSON object expected")
     amount = parse_money(body.get("amount"), "amount")
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise ApiError(400, "invalid_request", "metadata must be an object", "metadata")
+    common = {
+        "shop_id": shop_id,
+        "amount_kopecks": amount,
+        "description": str(body.get("description", ""))[:128],
+        "capture": bool(body.get("capture", False)),
+        "metadata": {str(k): str(v) for k, v in metadata.items()},
+    }
+    saved_id = body.get("payment_method_id")
+    if saved_id:
+        return _sandbox_payment_with_saved_method(str(saved_id), body, common)
     confirmation = body.get("confirmation") or {}
     if confirmation.get("type") != "redirect" or not str(confirmation.get("return_url", "")).startswith(
         "http"
@@ -213,22 +242,66 @@ def sandbox_payment_create(*, shop_id: str, body: Any) -> SandboxPayment:
             400, "invalid_request", "confirmation.type=redirect with return_url is required", "confirmation"
         )
     method = body.get("payment_method_data") or {"type": "bank_card"}
-    if method.get("type") not in ("bank_card", None):
+    method_type = method.get("type") or "bank_card"
+    if method_type != "bank_card" and method_type not in WALLET_TYPES:
         raise ApiError(
-            400, "invalid_request", "Only bank_card is supported by the sandbox", "payment_method_data"
+            400,
+            "invalid_request",
+            f"Payment method {method_type} is not supported by the sandbox",
+            "payment_method_data",
         )
-    metadata = body.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise ApiError(400, "invalid_request", "metadata must be an object", "metadata")
     return SandboxPayment.objects.create(
-        shop_id=shop_id,
-        amount_kopecks=amount,
-        description=str(body.get("description", ""))[:128],
-        capture=bool(body.get("capture", False)),
+        **common,
+        method_type=method_type,
+        save_method=bool(body.get("save_payment_method", False)),
         return_url=str(confirmation["return_url"])[:500],
-        metadata={str(k): str(v) for k, v in metadata.items()},
         expires_at=timezone.now() + PAYMENT_TTL,
     )
+
+
+def _sandbox_payment_with_saved_method(
+    saved_id: str, body: dict[str, Any], common: dict[str, Any]
+) -> SandboxPayment:
+    """A payment by a saved card or wallet: no payer interaction; authorised at once."""
+    source = (
+        SandboxPayment.objects.filter(
+            shop_id=common["shop_id"],
+            payment_method_id=saved_id,
+            save_method=True,
+            status__in=(SandboxPayment.Status.WAITING_FOR_CAPTURE, SandboxPayment.Status.SUCCEEDED),
+        )
+        .order_by("created_at")
+        .first()
+    )
+    if source is None:
+        raise ApiError(
+            400, "invalid_request", "payment_method_id is not a saved payment method", "payment_method_id"
+        )
+    now = timezone.now()
+    confirmation = body.get("confirmation") or {}
+    payment = SandboxPayment(
+        **common,
+        method_type=source.method_type,
+        wallet_account=source.wallet_account,
+        save_method=True,
+        payment_method_id=source.payment_method_id,
+        return_url=str(confirmation.get("return_url", "http://127.0.0.1/"))[:500],
+        paid=True,
+        notify=source.notify,
+    )
+    for name in _CARD_FIELDS:
+        setattr(payment, name, getattr(source, name))
+    if payment.capture:
+        payment.status = SandboxPayment.Status.SUCCEEDED
+        payment.captured_at = now
+    else:
+        payment.status = SandboxPayment.Status.WAITING_FOR_CAPTURE
+        payment.expires_at = now + HOLD_TTL
+    payment.save()
+    sandbox_notify(
+        event="payment.succeeded" if payment.capture else "payment.waiting_for_capture", payment=payment
+    )
+    return payment
 
 
 def sandbox_payment_lock(*, shop_id: str, payment_id: str) -> SandboxPayment:
@@ -374,6 +447,33 @@ def sandbox_3ds_submit(*, payment_id: str, code: str) -> tuple[SandboxPayment, b
             payment.save()
             sandbox_notify(event="payment.waiting_for_capture", payment=payment)
     return payment, True
+
+
+def sandbox_wallet_submit(*, payment_id: str, wallet: str) -> SandboxPayment:
+    """The payer confirmed the payment in their wallet. A wallet ending in 0000 has no money."""
+    with transaction.atomic():
+        payment = SandboxPayment.objects.select_for_update().get(pk=payment_id)
+        sandbox_payment_expire(payment)
+        if payment.status != SandboxPayment.Status.PENDING:
+            return payment
+        payment.wallet_account = wallet
+        payment.payment_method_id = "pm-" + hashlib.sha256(f"{payment.id}:{wallet}".encode()).hexdigest()[:28]
+        if wallet.endswith("0000"):
+            payment.save()
+            _cancel(payment, party="payment_network", reason="insufficient_funds")
+            return payment
+        payment.paid = True
+        if payment.capture:
+            payment.status = SandboxPayment.Status.SUCCEEDED
+            payment.captured_at = timezone.now()
+            payment.save()
+            sandbox_notify(event="payment.succeeded", payment=payment)
+        else:
+            payment.status = SandboxPayment.Status.WAITING_FOR_CAPTURE
+            payment.expires_at = timezone.now() + HOLD_TTL
+            payment.save()
+            sandbox_notify(event="payment.waiting_for_capture", payment=payment)
+    return payment
 
 
 def sandbox_payment_abandon(*, payment_id: str) -> SandboxPayment:

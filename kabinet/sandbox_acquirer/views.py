@@ -178,6 +178,16 @@ class CardForm(forms.Form):
         return cvc
 
 
+class WalletForm(forms.Form):
+    wallet = forms.CharField(label="Номер кошелька ЮMoney", max_length=20)
+
+    def clean_wallet(self) -> str:
+        wallet = re.sub(r"[\s-]", "", self.cleaned_data["wallet"])
+        if not re.fullmatch(r"41001\d{6,15}", wallet):
+            raise forms.ValidationError("Номер кошелька — 11–20 цифр, начинается с 41001.")
+        return wallet
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(label="Код из SMS", max_length=6, min_length=6)
 
@@ -194,9 +204,22 @@ def checkout(request: HttpRequest, payment_id: str) -> HttpResponse:
         return _finish(payment)
     if payment.sms_code:
         return HttpResponseRedirect(reverse("sandbox_acquirer:secure", kwargs={"payment_id": payment.id}))
-    form = CardForm(request.POST or None)
     if request.method == "POST" and "abandon" in request.POST:
         return _finish(services.sandbox_payment_abandon(payment_id=payment.id))
+    if payment.method_type != "bank_card":
+        wallet_form = WalletForm(request.POST or None)
+        if request.method == "POST" and wallet_form.is_valid():
+            return _finish(
+                services.sandbox_wallet_submit(
+                    payment_id=payment.id, wallet=wallet_form.cleaned_data["wallet"]
+                )
+            )
+        return render(
+            request,
+            "sandbox_acquirer/wallet.html",
+            {"payment": payment, "form": wallet_form, "rubles": payment.amount_kopecks // 100},
+        )
+    form = CardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         month, year = form.cleaned_data["expiry"]
         payment = services.sandbox_card_submit(

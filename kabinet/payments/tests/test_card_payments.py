@@ -359,3 +359,54 @@ def test_too_small_payment_keeps_account_blocked(acquirer, django_capture_on_com
     assert payment.status == Payment.Status.SUCCEEDED
     assert account.status == PersonalAccount.Status.BLOCKED_DEBT
     assert payment.service_restored_at is None
+
+
+def test_capture_failure_shows_paid_and_reconciliation_captures(acquirer, client) -> None:
+    # given: the status fetch works but the capture call times out
+    account = _account()
+    with time_machine.travel(T0, tick=False):
+        payment = _start(account)
+        payer_confirms(payment)
+        acquirer.fail_next = 1
+        acquirer.fail_paths = ("/capture",)
+        response = client.post(
+            "/payments/notifications/yookassa/",
+            _notification_body(payment, "payment.waiting_for_capture"),
+            content_type="application/json",
+        )
+    assert response.status_code == 503
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.WAITING_FOR_CAPTURE
+    assert list(payment.events.values_list("kind", flat=True)) == ["accepted", "paid"]
+    assert _balance(account) == 0
+    # when
+    with time_machine.travel(T0 + dt.timedelta(minutes=11), tick=False):
+        payments_reconcile()
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert list(payment.events.values_list("kind", flat=True)) == ["accepted", "paid", "credited"]
+    assert _balance(account) == 15700
+
+
+def test_delayed_notification_is_sent_by_the_flush_when_due(
+    acquirer, django_capture_on_commit_callbacks
+) -> None:
+    from kabinet.sandbox_acquirer.tasks import sandbox_notifications_flush
+
+    account = _account()
+    with time_machine.travel(T0, tick=False):
+        payment = _start(account)
+        payer_confirms(
+            payment, card="2200 0000 0000 0038", capture_callbacks=django_capture_on_commit_callbacks
+        )
+        assert sandbox_notifications_flush() == 0  # not due yet
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    with time_machine.travel(T0 + dt.timedelta(seconds=61), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            sent = sandbox_notifications_flush()
+    payment.refresh_from_db()
+    assert sent >= 1
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert _balance(account) == 15700
