@@ -17,7 +17,8 @@ Every date is a different day so every measured run writes fresh transfers. Resu
 ``bench/results/billing.json`` and a table to ``docs/benchmarks.md``. Everything runs on 127.0.0.1.
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/kabinet_bench; dropped and
 created afresh), BENCH_ACCOUNTS, BENCH_NAIVE_ACCOUNTS, BENCH_REDIS_URL (default redis://127.0.0.1:6379/15),
-BENCH_KEEP_DB=1 to reuse an existing database with its data.
+BENCH_KEEP_DB=1 to reuse an existing database with its data (with BENCH_SHIFT_MONTHS=N to bill other
+dates than the first time).
 """
 
 from __future__ import annotations
@@ -41,11 +42,19 @@ BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "billing.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 
-FLOOR_DATE = dt.date(2026, 11, 24)
-DAILY_DATE = dt.date(2026, 11, 25)
-MONTHLY_DATE = dt.date(2026, 12, 1)
-NAIVE_DATE = dt.date(2026, 12, 2)
-WORKERS_DATES = {1: dt.date(2026, 12, 3), 2: dt.date(2026, 12, 4)}
+
+def _shifted(day: dt.date) -> dt.date:
+    """BENCH_SHIFT_MONTHS moves every date (to rerun with BENCH_KEEP_DB=1 on days not billed yet)."""
+    months = int(os.environ.get("BENCH_SHIFT_MONTHS", "0"))
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1)
+
+
+FLOOR_DATE = _shifted(dt.date(2026, 11, 24))
+DAILY_DATE = _shifted(dt.date(2026, 11, 25))
+MONTHLY_DATE = _shifted(dt.date(2026, 12, 1))
+NAIVE_DATE = _shifted(dt.date(2026, 12, 2))
+WORKERS_DATES = {1: _shifted(dt.date(2026, 12, 3)), 2: _shifted(dt.date(2026, 12, 4))}
 
 
 def _config() -> dict[str, Any]:
@@ -394,6 +403,10 @@ def main() -> int:
     started = time.monotonic()
     if cfg["keep_db"] and _database_exists(url):
         _log(f"reusing {url}")
+        if RESULTS.exists():  # the data was made by an earlier run: keep its figures
+            earlier = json.loads(RESULTS.read_text(encoding="utf-8"))
+            results.update({k: v for k, v in earlier.items() if k.startswith("bench_data")})
+        results["reused_database"] = True
     else:
         _log(f"creating {url} afresh")
         _recreate_database(url)
