@@ -5,7 +5,8 @@ end through the HTTP endpoint of a production WSGI server, on PostgreSQL.
 
 What runs (all on 127.0.0.1):
 - a fresh database ``BENCH_PAYMENTS_DATABASE_URL`` (default .../kabinet_bench_payments, dropped and created);
-- two gunicorn servers (gthread workers, persistent DB connections): the app, and the sandbox acquirer
+- two WSGI servers (granian by default, BENCH_SERVER=gunicorn for gunicorn gthread; persistent DB
+  connections): the app, and the sandbox acquirer
   (the same project) standing in for the acquirer's API; its own notifications are switched off;
 - 200 card payments (NOTIFICATIONS) on 10 accounts, each authorised at the acquirer (waiting_for_capture,
   a different card each so the 30-minute same-card rule does not cancel them);
@@ -50,6 +51,7 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_PAYMENTS_REDIS_URL", "redis://127.0.0.1:6379/14")
 APP_WORKERS = int(os.environ.get("BENCH_APP_WORKERS", "2"))
 APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "8"))
+SERVER = os.environ.get("BENCH_SERVER", "granian")  # gunicorn (gthread) | granian (WSGI)
 
 
 def _free_port() -> int:
@@ -331,7 +333,10 @@ def main() -> int:
         "notifications_replay_per_s": round(NOTIFICATIONS / replay_elapsed, 1),
         "notifications_replay_credited": second["transfers"] - first["transfers"],
         "notifications_replay_http_ok": sum(1 for s in replay_statuses if s == 200),
-        "notifications_server": f"gunicorn gthread {APP_WORKERS}x{APP_THREADS} (app) + same for the sandbox acquirer",
+        "notifications_server": (
+            f"{SERVER} {APP_WORKERS} workers x {APP_THREADS} threads (app) + the same for the sandbox acquirer"
+        ),
+        "notifications_load_average": round(os.getloadavg()[0], 1),
         "measured_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
     merged: dict[str, Any] = {}

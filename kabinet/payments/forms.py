@@ -61,7 +61,10 @@ class _PaymentForm(forms.Form):
             if name in self.errors:
                 auto_id = self[name].id_for_label
                 field.widget.attrs["aria-invalid"] = "true"
-                field.widget.attrs["aria-describedby"] = f"{auto_id}-errors"
+                described = f"{auto_id}-errors"
+                if field.help_text:
+                    described += f" {auto_id}_helptext"
+                field.widget.attrs["aria-describedby"] = described
 
     def add_error(self, field: str | None, error: Any) -> None:  # type: ignore[override]
         super().add_error(field, error)

@@ -303,3 +303,34 @@ def test_api_notification_endpoint_refetches(acquirer, client) -> None:
     assert response.status_code == 200
     assert response.json() == {"status": "pending"}
     assert _balance(account) == 0
+
+
+def test_receipt_embeds_a_font_with_cyrillic_and_the_ruble_sign(
+    acquirer, django_capture_on_commit_callbacks
+) -> None:
+    from reportlab.pdfbase import pdfmetrics
+
+    from kabinet.payments.receipts import receipt_font, receipt_lines, receipt_pdf
+
+    account = _account()
+    payment = payment_initiate(personal_account=account, amount="157", idempotency_key="pdf")
+    payer_confirms(payment, capture_callbacks=django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    font = pdfmetrics.getFont(receipt_font())
+    assert 0x20BD in font.face.charToGlyph  # ₽
+    assert 0x0416 in font.face.charToGlyph  # Ж
+    lines = dict(receipt_lines(payment))
+    assert lines["Лицевой счёт"] == account.number
+    assert lines["Сумма"] == "157\u00a0₽"
+    assert lines["Карта"] == "MIR 220000******0004"
+    assert lines["Номер платежа"] == str(payment.public_id)
+    pdf = receipt_pdf(payment=payment)
+    assert b"/FontFile2" in pdf  # the TrueType font is embedded
+
+
+def test_public_page_ties_errors_and_help_to_inputs(acquirer, client) -> None:
+    response = _public_post(client, account=_account().number, amount="abc")
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_amount-errors id_amount_helptext"' in html
+    assert 'id="id_amount_helptext"' in html
