@@ -114,6 +114,7 @@ def payment_initiate(
     user: Any = None,
     site_url: str | None = None,
     method: str = Payment.Method.CARD,
+    acquirer_options: dict[str, Any] | None = None,
 ) -> Payment:
     """Start a card payment to a personal account under the operator's rules and register it at the
     acquirer (two-stage: authorised by the payer, captured by us after the card checks).
@@ -132,7 +133,9 @@ def payment_initiate(
         amount_kopecks = payment_amount_parse(amount=amount, rules=rules)
     existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return _payment_initiate_replay(existing, personal_account, amount_kopecks, site_url)
+        return _payment_initiate_replay(
+            existing, personal_account, amount_kopecks, site_url, acquirer_options
+        )
     payment_check_amount(amount_kopecks=amount_kopecks, rules=rules)
     try:
         with transaction.atomic():
@@ -154,26 +157,34 @@ def payment_initiate(
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return _payment_initiate_replay(existing, personal_account, amount_kopecks, site_url)
-    _payment_register_at_acquirer(payment, site_url=site_url)
+        return _payment_initiate_replay(
+            existing, personal_account, amount_kopecks, site_url, acquirer_options
+        )
+    _payment_register_at_acquirer(payment, site_url=site_url, options=acquirer_options)
     payment.refresh_from_db()
     return payment
 
 
 def _payment_initiate_replay(
-    existing: Payment, personal_account: PersonalAccount, amount_kopecks: int, site_url: str | None
+    existing: Payment,
+    personal_account: PersonalAccount,
+    amount_kopecks: int,
+    site_url: str | None,
+    acquirer_options: dict[str, Any] | None = None,
 ) -> Payment:
     if existing.personal_account_id != personal_account.pk or existing.amount_kopecks != amount_kopecks:
         raise Conflict(
             _("Этот ключ идемпотентности уже использован для другого платежа."), code="idempotency_key_reused"
         )
     if existing.status == Payment.Status.CREATED and not existing.acquirer_payment_id:
-        _payment_register_at_acquirer(existing, site_url=site_url)
+        _payment_register_at_acquirer(existing, site_url=site_url, options=acquirer_options)
         existing.refresh_from_db()
     return existing
 
 
-def _payment_register_at_acquirer(payment: Payment, *, site_url: str | None) -> None:
+def _payment_register_at_acquirer(
+    payment: Payment, *, site_url: str | None, options: dict[str, Any] | None = None
+) -> None:
     """POST /payments with an idempotence key derived from the payment, so a retry after a timeout gets
     the same acquirer payment. Leaves the payment CREATED (and raises) when the acquirer is unavailable."""
     try:
@@ -188,6 +199,8 @@ def _payment_register_at_acquirer(payment: Payment, *, site_url: str | None) -> 
             },
             idempotence_key=f"payment:{payment.public_id}",
             receipt_email=payment.receipt_email,
+            # payment_method_data / save_payment_method / payment_method_id (wallets, autopay: PAY-B)
+            **(options or {}),
         )
     except AcquirerUnavailable as exc:
         logger.warning("acquirer unavailable creating payment %s: %s", payment.public_id, exc)

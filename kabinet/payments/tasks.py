@@ -26,3 +26,12 @@ app.conf.beat_schedule["payments-reconcile"] = {
     "task": "kabinet.payments.tasks.payments_reconcile_task",
     "schedule": float(settings.PAYMENTS_RECONCILE_EVERY_SECONDS),
 }
+
+
+# Autopay (helper PAY-B): the task lives in kabinet.payments.autopay; every hour.
+from kabinet.payments.autopay import autopay_run_due_task  # noqa: E402,F401
+
+app.conf.beat_schedule["payments-autopay"] = {
+    "task": "kabinet.payments.autopay.autopay_run_due_task",
+    "schedule": 3600.0,
+}
