@@ -1,9 +1,10 @@
 from django.urls import path
 
-from kabinet.identity import security_views, views
+from kabinet.identity import language, security_views, views
 
 app_name = "identity"
 urlpatterns = [
+    path("language/", language.language_set, name="language_set"),
     path("profile/", security_views.profile, name="profile"),
     # Security extras, data download, switching the cabinet off (kabinet.identity.security_views).
     path("profile/data.json", security_views.data_export, name="data_export"),
