@@ -448,3 +448,25 @@ def consent_records_for_account(
     from kabinet.subscriptions.selectors import consent_list_for_user
 
     return list(consent_list_for_user(user=user, personal_account_id=personal_account.pk)[:limit])
+
+
+def connectable_tariffs(
+    *, personal_account: PersonalAccount, today: dt.date | None = None
+) -> list[TariffChoice]:
+    """Tariffs an account without a live service may connect (its service kind, available): 1 query."""
+    from kabinet.catalog.models import PriceVersion, Tariff
+
+    if getattr(personal_account, "live_subscriptions", None):
+        return []
+    today = today or timezone.localdate()
+    tariffs = (
+        Tariff.objects.filter(service_kind=personal_account.service_kind, status=Tariff.Status.AVAILABLE)
+        .prefetch_related(Prefetch("prices", queryset=PriceVersion.objects.order_by("-effective_from")))
+        .order_by("name")
+    )
+    return [TariffChoice(tariff=t, price_kopecks=_current_price(t.prices.all(), today)) for t in tariffs]
+
+
+def related_accounts(*, user: Any, kinds: Sequence[str]) -> list[PersonalAccount]:
+    """The user's accounts of these service kinds (the Wi-Fi and IP telephony blocks of the СПД tab)."""
+    return list(personal_account_list_for_user(user=user).filter(service_kind__in=kinds))

@@ -27,8 +27,10 @@ from kabinet.core.exceptions import DomainError, NotFound
 from kabinet.portal.selectors import (
     OptionSwitch,
     account_services,
+    connectable_tariffs,
     consent_records_for_account,
     personal_account_with_services_for_user,
+    related_accounts,
 )
 from kabinet.portal.services import DoubleSubmit, form_token_claim, form_token_release
 from kabinet.subscriptions import selectors as sub_selectors
@@ -103,11 +105,21 @@ def account_page(request: HttpRequest, account: PersonalAccount, **extra: Any) -
     tabs = account_services(personal_account=account)
     wanted = request.GET.get("tab", "")
     current = next((t for t in tabs if t.code == wanted), tabs[0] if tabs else None)
+    extra_blocks = []
+    if current is not None and current.code == "internet":
+        # Wi-Fi access points and IP telephony are their own personal accounts; shown here as blocks.
+        others = related_accounts(user=request.user, kinds=("wifi", "ip_telephony"))
+        for kind, title in (("wifi", _("Wi-Fi")), ("ip_telephony", _("IP-телефония"))):
+            extra_blocks.append(
+                {"kind": kind, "title": title, "accounts": [a for a in others if a.service_kind == kind]}
+            )
     return render(
         request,
         "portal/account.html",
         {
             "account": account,
+            "extra_blocks": extra_blocks,
+            "connectable": connectable_tariffs(personal_account=account),
             "service_tabs": tabs,
             "current_tab": current,
             "tab": "services",
@@ -249,6 +261,39 @@ def subscription_off(request: HttpRequest, account_id: int, subscription_id: int
         request,
         "portal/subscription_off.html",
         {"account": account, "sub": sub, "form": form, "tab": "services"},
+    )
+
+
+@login_required
+def connect(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Connect a tariff to an account that has no service: the quote, consent, then connect."""
+    account = _account_or_404(request, account_id)
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        tariff = _tariff_from(request, data)
+        quote = sub_services.subscription_connect_quote(personal_account=account, tariff=tariff)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("portal:account", args=[account.pk]))
+    form = ConsentForm(request.POST if request.method == "POST" else None, label_suffix="")
+    if request.method == "POST" and form.is_valid():
+        return _run(
+            request,
+            lambda: sub_services.subscription_connect(
+                actor=request.user,
+                personal_account=account,
+                tariff=tariff,
+                consent_given=True,
+                consent_text=quote.consent_text,
+                **_client(request),
+            ),
+            success=_("Тариф «%(name)s» подключён.") % {"name": tariff.name},
+            redirect_to=reverse("portal:account", args=[account.pk]),
+        )
+    return render(
+        request,
+        "portal/connect.html",
+        {"account": account, "tariff": tariff, "quote": quote, "form": form, "tab": "services"},
     )
 
 

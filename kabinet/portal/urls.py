@@ -36,6 +36,7 @@ urlpatterns = [
         service_views.subscription_off,
         name="subscription_off",
     ),
+    path("cabinet/accounts/<int:account_id>/connect/", service_views.connect, name="connect"),
     path("cabinet/accounts/<int:account_id>/consents/", service_views.consents, name="consents"),
     path("cabinet/accounts/<int:account_id>/block/", service_views.voluntary_block, name="voluntary_block"),
     path(

@@ -57,6 +57,10 @@ PAGES_GET = [
     ("portal:subscription_off", ("a", "s"), {}),
 ]
 
+# Refused for everyone but the owner; for the owner it is refused too here (a service is already on),
+# see test_service_pages for connecting after switching off.
+PAGES_POST_REFUSED_ONLY = [("portal:connect", ("a",), {"tariff": "t", "consent": "on"})]
+
 PAGES_POST = [
     ("portal:detach", ("a",), {}),
     ("portal:tariff_change", ("a", "s"), {"tariff": "t", "when": "now", "consent": "on"}),
@@ -100,7 +104,7 @@ def test_page_get_matrix(world, owner, other, staff, who, name, args, params):
         assert "/accounts/login/" in response["Location"]
 
 
-@pytest.mark.parametrize(("name", "args", "data"), PAGES_POST)
+@pytest.mark.parametrize(("name", "args", "data"), PAGES_POST + PAGES_POST_REFUSED_ONLY)
 @pytest.mark.parametrize("who", ["anonymous", "other", "staff"])
 def test_page_post_refused_and_nothing_changes(world, owner, other, staff, who, name, args, data):
     # given

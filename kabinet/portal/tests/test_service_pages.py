@@ -255,3 +255,49 @@ def test_promised_payment_page_shows_the_rule_and_takes_it_with_consent(owner, o
     quote = promised_payment_quote(personal_account=owner_account)
     # then: the page says the same as the service
     assert (quote.reason in html) if not quote.allowed else ("Можно взять" in html)
+
+
+def test_after_switching_off_a_tariff_can_be_connected_with_consent(owner, owner_account, catalog):
+    # given: the service is switched off
+    from kabinet.subscriptions.services import subscription_disconnect
+
+    subscription_disconnect(actor=owner, subscription=_sub(owner_account))
+    client = logged_in(owner)
+    page = client.get(reverse("portal:account", args=[owner_account.pk])).content.decode()
+    assert "Подключённых услуг нет." in page
+    assert "«Домашний 300» — 590\u00a0₽" in page
+    assert "Домашний старый" not in page
+    url = reverse("portal:connect", args=[owner_account.pk])
+    quote = client.get(url, {"tariff": catalog["home300"].pk}).content.decode()
+    assert "Тариф «Домашний 300»: 590\u00a0₽ в месяц." in quote
+    # when
+    client.post(url, {"tariff": catalog["home300"].pk, "form_token": form_token_for(quote, url)})
+    done = client.post(
+        url, {"tariff": catalog["home300"].pk, "consent": "on", "form_token": form_token_for(quote, url)}
+    )
+    # then
+    assert done.status_code == 302
+    assert _sub(owner_account).tariff == catalog["home300"]
+    assert ConsentRecord.objects.get(personal_account=owner_account).action == "connect"
+
+
+def test_connect_when_a_service_is_on_is_refused_in_russian(owner, owner_account, catalog):
+    # when
+    response = logged_in(owner).get(
+        reverse("portal:connect", args=[owner_account.pk]), {"tariff": catalog["home300"].pk}, follow=True
+    )
+    # then
+    assert "уже подключён тариф «Домашний 100»" in response.content.decode()
+
+
+def test_internet_tab_shows_wifi_and_ip_telephony_blocks(owner, owner_account):
+    # given
+    from kabinet.billing.tests.factories import PersonalAccountFactory
+
+    wifi = PersonalAccountFactory(customer=owner.customer, service_kind="wifi")
+    # when
+    html = logged_in(owner).get(reverse("portal:account", args=[owner_account.pk])).content.decode()
+    # then
+    assert 'id="block-wifi"' in html and wifi.number in html
+    assert 'id="block-ip_telephony"' in html
+    assert "Не подключено. Подключается по отдельному договору" in html
