@@ -246,16 +246,8 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
         if left:  # pragma: no cover - lots and ledger disagree: refuse rather than overdraw
             raise Conflict(_("Баллы временно недоступны, попробуйте позже."))
         today = timezone.localdate()
-        ledger_transfer_post(
-            key=f"bonus:redeem:{user.pk}:{key}:points",
-            debit=member.ledger_account,
-            credit=ledger_account_system(code=BONUS_ISSUED),
-            amount_kopecks=points,
-            kind=LedgerTransfer.Kind.BONUS,
-            value_date=today,
-            description=_("Баллы списаны в оплату услуг"),
-            actor=user,
-        )
+        # Money first: the personal account's ledger row is locked before the bonus rows, the same
+        # order as a payment credit followed by its accrual hook (no deadlock between the two).
         money = ledger_transfer_post(
             key=money_key,
             debit=ledger_account_system(code=BONUS_LIABILITY),
@@ -266,6 +258,16 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
             description=_("Оплата бонусными баллами «Летай Бонус»"),
             actor=user,
         ).transfer
+        ledger_transfer_post(
+            key=f"bonus:redeem:{user.pk}:{key}:points",
+            debit=member.ledger_account,
+            credit=ledger_account_system(code=BONUS_ISSUED),
+            amount_kopecks=points,
+            kind=LedgerTransfer.Kind.BONUS,
+            value_date=today,
+            description=_("Баллы списаны в оплату услуг"),
+            actor=user,
+        )
         audit_log(
             actor=user,
             action="bonus.redeem",
