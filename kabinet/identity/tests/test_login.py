@@ -183,3 +183,17 @@ def test_login_code_sent_to_an_unconfirmed_email_confirms_it(client: Client) -> 
     assert confirmed["Location"] == "/cabinet/"
     user.refresh_from_db()
     assert user.email_verified is True
+
+
+def test_login_errors_and_help_are_tied_to_the_input(client: Client) -> None:
+    # when
+    page = _login(client, "ЛС 1600012345").content.decode()
+    # then: every id the input points to exists on the page
+    field = re.search(r'<input[^>]*name="login"[^>]*>', page)
+    assert field is not None
+    described = re.search(r'aria-describedby="([^"]+)"', field.group(0))
+    assert described is not None
+    assert described.group(1).split() == ["id_login_helptext", "id_login_error"]
+    assert 'aria-invalid="true"' in field.group(0)
+    for element_id in described.group(1).split():
+        assert f'id="{element_id}"' in page
