@@ -91,3 +91,31 @@ def test_portal_journey_at_360px(live_server, page: Page, demo) -> None:  # type
         page.goto(live_server.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 360, f"{path} is {overflow}px wide at 360px"
+
+
+def test_portal_pages_have_no_axe_violations(live_server, page: Page, demo) -> None:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    # given
+    axe = Axe()
+    _login(page, live_server.url)
+    paths = [
+        "/cabinet/",
+        f"/cabinet/accounts/{demo['internet'].pk}/",
+        f"/cabinet/accounts/{demo['tv'].pk}/?tab=tv",
+        f"/cabinet/accounts/{demo['mobile'].pk}/",
+        f"/cabinet/accounts/{demo['tv'].pk}/history/",
+        f"/cabinet/accounts/{demo['internet'].pk}/block/",
+        f"/cabinet/accounts/{demo['internet'].pk}/promised-payment/",
+        f"/cabinet/accounts/{demo['internet'].pk}/consents/",
+        "/cabinet/attach/",
+    ]
+    for path in paths:
+        # when
+        page.goto(live_server.url + path)
+        result = axe.run(
+            page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+        )
+        # then
+        violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result.response["violations"]]
+        assert violations == [], f"{path}: {violations}"

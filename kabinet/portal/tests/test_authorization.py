@@ -59,7 +59,9 @@ PAGES_GET = [
 
 # Refused for everyone but the owner; for the owner it is refused too here (a service is already on),
 # see test_service_pages for connecting after switching off.
-PAGES_POST_REFUSED_ONLY = [("portal:connect", ("a",), {"tariff": "t", "consent": "on"})]
+PAGES_POST_REFUSED_ONLY: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
+    ("portal:connect", ("a",), {"tariff": "t", "consent": "on"})
+]
 
 PAGES_POST = [
     ("portal:detach", ("a",), {}),
