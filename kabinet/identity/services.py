@@ -284,6 +284,13 @@ def registration_purge_expired(*, email: str | None = None) -> int:
     return removed
 
 
+def phone_codes_purge_old(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete phone code rows older than a day (a code lives 5 minutes; the rows only serve the
+    resend interval and the attempt counter)."""
+    deleted, _by_model = PhoneCode.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
 def user_mark_email_verified(*, user: User, email: str) -> None:
     if user.email == email.lower() and not user.email_verified:
         user.email_verified = True

@@ -6,12 +6,13 @@ from celery import shared_task
 from celery.schedules import crontab
 
 from config.celery import app
-from kabinet.identity.services import registration_purge_expired
+from kabinet.identity.services import phone_codes_purge_old, registration_purge_expired
 
 
 @shared_task(name="kabinet.identity.tasks.purge_expired_registrations")
 def purge_expired_registrations() -> int:
-    """Remove email registrations whose 7-day confirmation link expired unused."""
+    """Remove email registrations whose 7-day confirmation link expired unused (and old phone codes)."""
+    phone_codes_purge_old()
     return registration_purge_expired()
 
 

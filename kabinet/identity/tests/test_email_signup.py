@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 
 from kabinet.customers.models import Customer
-from kabinet.identity.models import User
+from kabinet.identity.models import PhoneCode, User
 from kabinet.identity.tasks import purge_expired_registrations
 from kabinet.identity.tests.factories import EmailUserFactory
 from kabinet.identity.tests.helpers import comparable_page, emails_to, link_in
@@ -159,3 +159,16 @@ def test_cleanup_task_is_scheduled_in_celery_beat() -> None:
     entry = app.conf.beat_schedule["identity-purge-expired-registrations"]
     # then
     assert entry["task"] == "kabinet.identity.tasks.purge_expired_registrations"
+
+
+def test_cleanup_task_also_drops_phone_codes_older_than_a_day(client: Client) -> None:
+    with time_machine.travel(T0, tick=False) as traveller:
+        # given
+        client.post("/register/phone/", {"phone-phone": "8 917 123-45-67"})
+        traveller.shift(dt.timedelta(hours=23))
+        Client().post("/register/phone/", {"phone-phone": "8 917 765-43-21"})
+        traveller.shift(dt.timedelta(hours=2))
+        # when
+        purge_expired_registrations.delay().get()
+        # then
+        assert list(PhoneCode.objects.values_list("phone", flat=True)) == ["+79177654321"]
