@@ -1,8 +1,9 @@
 """Benchmark: import a 100 000-line bank payment registry on PostgreSQL, then import it again.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kabinet_bench .venv/bin/python -m bench.registry
+    .venv/bin/python -m bench.registry        (or `make bench`, which runs every bench module)
 
-Creates (once) 10 000 personal accounts, writes a registry file with 100 000 lines for a bank name
+Uses a fresh database ``BENCH_REGISTRY_DATABASE_URL`` (default .../kabinet_bench_registry, dropped and
+created) in a child process. Creates 10 000 personal accounts, writes a registry file with 100 000 lines for a bank name
 unique to this run, times ``kabinet payments import-registry`` logic (kabinet.payments.registries)
 and the rerun of the same file, checks the ledger, and merges ``registry_lines``, ``registry_import_s``,
 ``registry_reimport_credited`` and ``measured_at`` into bench/results/payments.json (other keys kept).
@@ -13,11 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 RESULTS = Path(__file__).resolve().parent / "results" / "payments.json"
+DATABASE_URL = os.environ.get(
+    "BENCH_REGISTRY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kabinet_bench_registry"
+)
+CHILD = "BENCH_REGISTRY_CHILD"
 LINES = int(os.environ.get("BENCH_REGISTRY_LINES", "100000"))
 ACCOUNTS = int(os.environ.get("BENCH_REGISTRY_ACCOUNTS", "10000"))
 
@@ -59,7 +66,24 @@ def _accounts(n: int) -> list[str]:
     return numbers
 
 
+def _recreate_database() -> None:
+    import psycopg
+
+    parsed = urlparse(DATABASE_URL)
+    name = parsed.path.lstrip("/")
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main() -> int:
+    if not os.environ.get(CHILD):
+        _recreate_database()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_"))}
+        env.update({CHILD: "1", "DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "config.settings"})
+        root = Path(__file__).resolve().parent.parent
+        return subprocess.call([sys.executable, "-m", "bench.registry"], env=env, cwd=root)
     _setup_django()
     from django.conf import settings
     from django.core.management import call_command
