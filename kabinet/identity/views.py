@@ -111,7 +111,10 @@ def sms_code(request: HttpRequest) -> HttpResponseBase:
     state = request.session.get(SESSION_SMS) or {}
     if request.method == "POST" and request.POST.get("action") == "resend":
         if state.get("purpose") in _STARTERS:
-            _start_phone_flow(request, phone=state["phone"], purpose=state["purpose"])
+            if ratelimit.consume(request, action="kabinet_phone_code_request", key=state["phone"]):
+                _start_phone_flow(request, phone=state["phone"], purpose=state["purpose"])
+            else:
+                messages.error(request, _("Слишком много запросов. Попробуйте через несколько минут."))
         return redirect("identity:sms_code")
 
     initial = {"phone": format_phone(state["phone"])} if state.get("phone") else {}

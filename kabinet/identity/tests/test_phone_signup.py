@@ -177,3 +177,18 @@ def test_code_requests_for_one_number_are_rate_limited_per_hour(client: Client) 
         assert sixth.status_code == 400
         assert "Слишком много запросов. Попробуйте через несколько минут." in sixth.content.decode()
         assert len(sms_to(PHONE)) == 5
+
+
+def test_resending_counts_towards_the_hourly_limit(client: Client) -> None:
+    with time_machine.travel(T0, tick=False) as traveller:
+        # given: a request and four resends, each after the 60-second interval
+        _start(client)
+        for _ in range(4):
+            traveller.shift(61)
+            client.post("/sms-code/", {"action": "resend"})
+        traveller.shift(61)
+        # when
+        refused = client.post("/sms-code/", {"action": "resend"}, follow=True)
+        # then
+        assert "Слишком много запросов. Попробуйте через несколько минут." in refused.content.decode()
+        assert len(sms_to(PHONE)) == 5
