@@ -18,6 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.billing.models import (
@@ -26,12 +27,9 @@ from kabinet.billing.models import (
     Subscription,
     SubscriptionOption,
 )
-from kabinet.billing.selectors import (
-    ledger_transfers_for_account,
-    personal_account_get_for_user,
-    personal_account_list_for_user,
-)
+from kabinet.billing.selectors import ledger_transfers_for_account, personal_account_list_for_user
 from kabinet.catalog.models import Period
+from kabinet.core.exceptions import NotFound
 
 # Subscriptions shown on a dashboard card and counted by the forecast.
 _LIVE_SUBSCRIPTION_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED)
@@ -67,9 +65,10 @@ def personal_accounts_with_services_for_user(*, user: Any) -> QuerySet[PersonalA
 
 def personal_account_with_services_for_user(*, user: Any, personal_account_id: int) -> PersonalAccount:
     """One of the user's accounts (404 for anyone else's) with its live subscriptions and options."""
-    account = personal_account_get_for_user(user=user, personal_account_id=personal_account_id)
-    # Re-read with the prefetches (the owner filter above already passed).
-    return personal_accounts_with_services_for_user(user=user).get(pk=account.pk)
+    account = personal_accounts_with_services_for_user(user=user).filter(pk=personal_account_id).first()
+    if account is None:
+        raise NotFound(gettext("Лицевой счёт не найден."))
+    return account
 
 
 @dataclass(frozen=True)

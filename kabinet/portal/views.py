@@ -65,7 +65,7 @@ def _pay_url(account: PersonalAccount) -> str:
     """PAY-A's card payment page for this account, if the payments app has it."""
     from django.urls import NoReverseMatch
 
-    for name in ("payments:pay", "payments:pay_start"):
+    for name in ("payments:cabinet_pay", "payments:pay"):
         try:
             return reverse(name) + f"?account={account.number}"
         except NoReverseMatch:

@@ -161,3 +161,37 @@ def test_forecast_of_a_blocked_account_or_negative_balance(owner):
         ).days_left
         == 2
     )
+
+
+def test_dashboard_quick_actions_link_to_pay_promised_payment_and_tariff(owner, owner_account):
+    # when
+    html = logged_in(owner).get(reverse("portal:dashboard")).content.decode()
+    # then
+    assert f'href="{reverse("payments:cabinet_pay")}?account={owner_account.number}"' in html
+    assert f'href="{reverse("portal:promised_payment", args=[owner_account.pk])}"' in html
+    assert f'href="{reverse("portal:account", args=[owner_account.pk])}"' in html
+
+
+def test_dashboard_shows_only_the_notices_that_concern_the_subscriber(owner, owner_account, staff):
+    # given: maintenance for TV subscribers, and one for internet subscribers
+    from kabinet.news.services import news_publish
+
+    news_publish(
+        actor=staff,
+        title="Работы на сети ТВ",
+        body="Перерывы в вещании.",
+        kind="maintenance",
+        target_service_kinds=["tv"],
+    )
+    news_publish(
+        actor=staff,
+        title="Работы на сети интернета",
+        body="Перерывы до 30 минут.",
+        kind="maintenance",
+        target_service_kinds=["internet"],
+    )
+    # when
+    html = logged_in(owner).get(reverse("portal:dashboard")).content.decode()
+    # then
+    assert "Работы на сети интернета" in html
+    assert "Работы на сети ТВ" not in html
