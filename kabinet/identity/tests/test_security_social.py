@@ -248,3 +248,15 @@ def test_no_buttons_when_no_provider_is_configured(settings: Any) -> None:
     settings.SOCIALACCOUNT_PROVIDERS = {}
     html = render_to_string("identity/_social_buttons.html", request=RequestFactory().get("/accounts/login/"))
     assert "<form" not in html
+
+
+def test_connections_page_survives_a_provider_switched_off_later(settings: Any) -> None:
+    # given VK was linked, then the operator removed VK_CLIENT_ID
+    user = make_subscriber(email="ivan@example.ru")
+    SocialAccount.objects.create(user=user, provider="vk", uid="1234567890", extra_data={})
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    client = Client()
+    client.force_login(user)
+    # when / then
+    assert client.get("/accounts/3rdparty/").status_code == 200
+    assert client.get(reverse("identity:profile")).status_code == 200
