@@ -63,3 +63,7 @@ api.add_router("/payments", payments.router)
 from kabinet.api import portal  # noqa: E402
 
 api.add_router("/cabinet", portal.router)
+
+from kabinet.api import bonus  # noqa: E402
+
+api.add_router("/bonus", bonus.router)
