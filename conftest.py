@@ -12,12 +12,10 @@ import pytest
 _skipped_required: list[str] = []
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if report.skipped and (item.get_closest_marker("e2e") or item.get_closest_marker("postgres")):
-        _skipped_required.append(item.nodeid)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Runs in the controller under pytest-xdist too; markers travel in report.keywords.
+    if report.skipped and ("e2e" in report.keywords or "postgres" in report.keywords):
+        _skipped_required.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
