@@ -271,3 +271,12 @@ def test_autopay_limits_are_validated(acquirer, owner, account) -> None:
             assert exc.value.field == field
     assert Payment.objects.count() == 0
     assert AutopaySetting.objects.count() == 0
+
+
+def test_profile_links_to_wallets_and_autopay(owner) -> None:
+    client = Client()
+    client.force_login(owner)
+    html = client.get(reverse("identity:profile")).content.decode()
+    assert f'href="{reverse("payments:wallets")}"' in html
+    assert f'href="{reverse("payments:autopay")}"' in html
+    assert client.get(reverse("payments:autopay")).status_code == 200
