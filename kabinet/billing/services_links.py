@@ -37,6 +37,8 @@ CODE_MAX_FAILURES = 5
 # Code requests per user per window, and proof attempts (codes, contract checks) per user per window.
 REQUESTS_PER_WINDOW = 3
 ATTEMPTS_PER_WINDOW = 10
+# Proof attempts on one account number from all users together (guessing spread over many cabinets).
+ATTEMPTS_PER_NUMBER_PER_WINDOW = 20
 WINDOW_SECONDS = 60 * 60
 
 
@@ -110,6 +112,7 @@ def personal_account_attach_request_code(*, user: Any, number: str) -> AttachCha
     """Send a one-time code to the contract's phone. Looks the same whether or not the account exists."""
     cleaned = _clean_number(number)
     _count(f"attach:requests:{user.pk}", limit=REQUESTS_PER_WINDOW)
+    _count(f"attach:number-requests:{cleaned}", limit=REQUESTS_PER_WINDOW * 2)
     account = (
         PersonalAccount.objects.select_related("contract")
         .filter(number=cleaned)
@@ -157,6 +160,7 @@ def _link_create(*, user: Any, account: PersonalAccount, method: str) -> Persona
 def personal_account_attach_confirm_code(*, user: Any, number: str, code: str) -> PersonalAccountLink:
     cleaned = _clean_number(number)
     _count(f"attach:attempts:{user.pk}", limit=ATTEMPTS_PER_WINDOW)
+    _count(f"attach:number:{cleaned}", limit=ATTEMPTS_PER_NUMBER_PER_WINDOW)
     challenge = cache.get(_challenge_key(user))
     if not challenge or challenge.get("number") != cleaned:
         raise AttachRefused(_("Код устарел или не запрашивался. Запросите новый код."), code="code_expired")
@@ -182,6 +186,7 @@ def personal_account_attach_by_contract(
     """Proof by the contract number and the exact amount of the last payment to the account."""
     cleaned = _clean_number(number)
     _count(f"attach:attempts:{user.pk}", limit=ATTEMPTS_PER_WINDOW)
+    _count(f"attach:number:{cleaned}", limit=ATTEMPTS_PER_NUMBER_PER_WINDOW)
     account = (
         PersonalAccount.objects.select_related("contract")
         .filter(number=cleaned, contract__isnull=False)

@@ -72,6 +72,8 @@ def _journey(page: Page, base: str, demo: dict[str, PersonalAccount]) -> None:
     option.get_by_role("checkbox").check()
     option.get_by_role("button", name=re.compile("Подключить")).click()
     expect(page.locator("li.option", has_text="Детский")).to_contain_text("подключено")
+    # htmx swapped the option in place: no navigation to the plain-POST redirect target
+    expect(page).to_have_url(f"{base}/cabinet/accounts/{tv.pk}/")
 
     # the charge reason is in the history
     page.get_by_role("link", name="История", exact=True).click()

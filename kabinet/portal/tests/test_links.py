@@ -246,3 +246,32 @@ def test_an_unverified_phone_attaches_nothing(other):
     # then
     assert attached == []
     assert not PersonalAccountLink.objects.filter(user=user).exists()
+
+
+def test_proof_attempts_on_one_number_are_limited_across_users(stranger_account):
+    # given: many cabinets guessing the same account's last payment
+    users = [make_subscriber(f"guess{i}@example.com") for i in range(3)]
+    attempts = 0
+    for user in users:
+        for _i in range(services_links.ATTEMPTS_PER_WINDOW):
+            if attempts == services_links.ATTEMPTS_PER_NUMBER_PER_WINDOW:
+                break
+            with pytest.raises(DomainError) as exc:
+                services_links.personal_account_attach_by_contract(
+                    user=user,
+                    number=stranger_account.number,
+                    contract_number="Д-2026-17",
+                    last_payment_kopecks=1,
+                )
+            assert exc.value.code == "attach_refused"
+            attempts += 1
+    # when / then: the next user is refused even with the right proof
+    with pytest.raises(DomainError) as exc:
+        services_links.personal_account_attach_by_contract(
+            user=users[2],
+            number=stranger_account.number,
+            contract_number="Д-2026-17",
+            last_payment_kopecks=41550,
+        )
+    assert exc.value.code == "too_many_attempts"
+    assert not PersonalAccountLink.objects.filter(personal_account=stranger_account, user__in=users).exists()
