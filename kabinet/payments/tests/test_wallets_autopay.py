@@ -250,10 +250,20 @@ def test_autopay_on_day_of_month_and_switch_off(
         with django_capture_on_commit_callbacks(execute=True):
             assert autopay_run_due(today=dt.date(2026, 12, 4))["charged"] == 0
             assert autopay_run_due(today=dt.date(2026, 12, 5))["charged"] == 1
+    client = Client()
+    client.force_login(owner)
+    page = client.get(reverse("payments:autopay")).content.decode()
+    assert "5-го числа каждого месяца" in page
+    assert "Включён" in page
+    response = client.post(reverse("payments:autopay_switch", args=[setting.pk]), {"enabled": "0"})
+    assert response.status_code == 302
+    setting.refresh_from_db()
+    assert setting.enabled is False
+    autopay_set_enabled(user=owner, setting_id=setting.pk, enabled=True)
     autopay_set_enabled(user=owner, setting_id=setting.pk, enabled=False)
     assert autopay_run_due(today=dt.date(2027, 1, 5))["checked"] == 0
     assert Payment.objects.filter(method=Payment.Method.AUTOPAY).count() == 1
-    assert AuditEvent.objects.filter(action="payments.autopay_switch", actor=owner).count() == 1
+    assert AuditEvent.objects.filter(action="payments.autopay_switch", actor=owner).count() == 3
 
 
 def test_autopay_limits_are_validated(acquirer, owner, account) -> None:
