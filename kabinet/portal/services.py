@@ -95,3 +95,14 @@ def idempotent_call(
         raise
     IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status, response=body)
     return status, body
+
+
+def idempotency_records_purge(*, older_than_days: int = 30) -> int:
+    """Delete idempotency records older than this (a replay that late is not a double submit)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
