@@ -18,8 +18,10 @@ from kabinet.identity.services import user_mark_email_verified
 
 
 def needs_email_confirmation(user: Any) -> bool:
+    # Staff accounts are made by administrators (createsuperuser, back office), not by a signup.
     return bool(
         user is not None
+        and not getattr(user, "is_staff", False)
         and getattr(user, "email", None)
         and not getattr(user, "email_verified", False)
         and not getattr(user, "phone_verified", False)

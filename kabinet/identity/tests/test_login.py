@@ -197,3 +197,14 @@ def test_login_errors_and_help_are_tied_to_the_input(client: Client) -> None:
     assert 'aria-invalid="true"' in field.group(0)
     for element_id in described.group(1).split():
         assert f'id="{element_id}"' in page
+
+
+def test_staff_made_by_an_administrator_logs_in_without_email_confirmation(client: Client) -> None:
+    # given
+    User.objects.create_user(email="operator@letai.example", password=PASSWORD, is_staff=True)
+    # when
+    response = _login(client, "operator@letai.example")
+    # then
+    assert response.status_code == 302
+    assert response["Location"] != "/accounts/confirm-email/"
+    assert "_auth_user_id" in client.session
