@@ -5,7 +5,7 @@ reports the saved card and autopay switches on. The periodic task (every hour) c
 autopay that is due: when the account's money lasts fewer than N days at its current daily rate, or on
 the chosen day of the month. Limits: at most ``max_per_payment_kopecks`` per payment (and the
 operator's 15 000 ₽ rule, enforced by ``payment_initiate``) and ``max_per_month_kopecks`` per calendar
-month. A charge is idempotent per autopay and day (``autopay:<id>:<date>``), so a rerun of the task
+month. A charge is idempotent per autopay and day (``autopay:<id>:<date>:<mac>``), so a rerun of the task
 never charges twice.
 
 The daily rate is the sum of the account's active subscriptions and options (monthly prices spread
@@ -15,10 +15,13 @@ over 30 days); the portal's forecast is more precise but lives on a higher layer
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -230,11 +233,21 @@ def _month_spent(setting: AutopaySetting, today: dt.date) -> int:
     )
 
 
+def autopay_idempotency_key(*, setting: AutopaySetting, day: dt.date) -> str:
+    """One charge per autopay and day. Keyed with a MAC so nobody can take the key first through the
+    public payment API (whose Idempotency-Key is chosen by the caller)."""
+    text = f"autopay:{setting.pk}:{day:%Y%m%d}"
+    mac = hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()[:20]
+    return f"{text}:{mac}"
+
+
 def autopay_charge(*, setting: AutopaySetting, today: dt.date) -> Payment | None:
     """Charge the saved card once for ``today`` if the monthly limit allows. Returns the payment, or
     None when the limit would be exceeded (recorded in ``last_error``)."""
-    key = f"autopay:{setting.pk}:{today:%Y%m%d}"
-    existing = Payment.objects.filter(idempotency_key=key).first()
+    key = autopay_idempotency_key(setting=setting, day=today)
+    existing = Payment.objects.filter(
+        idempotency_key=key, personal_account_id=setting.personal_account_id, method=Payment.Method.AUTOPAY
+    ).first()
     if existing is not None:
         return existing
     amount = min(setting.amount_kopecks, setting.max_per_payment_kopecks)

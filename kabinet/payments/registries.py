@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,9 +194,10 @@ def registry_transfer_key(*, bank: str, bank_transaction_id: str) -> str:
     return f"registry:{bank}:{bank_transaction_id}"
 
 
-def _idempotency_key(bank: str, bank_transaction_id: str) -> str:
-    digest = hashlib.sha256(f"{bank}\x00{bank_transaction_id}".encode()).hexdigest()
-    return f"registry:{digest[:48]}"
+def _idempotency_key() -> str:
+    """Registry payments are deduplicated by their ledger key and (bank, transaction id); this field
+    only has to be unique, and random so that no caller of payment_initiate can take it first."""
+    return f"registry:{uuid.uuid4().hex}"
 
 
 @dataclass
@@ -249,7 +251,7 @@ def _credit_many(
             amount_kopecks=item.amount_kopecks,
             method=Payment.Method.BANK_REGISTRY,
             status=Payment.Status.SUCCEEDED,
-            idempotency_key=_idempotency_key(item.line.bank, item.line.bank_transaction_id),
+            idempotency_key=_idempotency_key(),
             bank=item.line.bank,
             bank_transaction_id=item.line.bank_transaction_id,
             payer=item.line.payer,
