@@ -41,6 +41,7 @@ CHUNK_SIZE = 2000
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BANK_LENGTH = 32
 MAX_TRANSACTION_ID_LENGTH = 64
+MAX_LINE_KOPECKS = 100_000_000  # 1 000 000 ₽ per line: more is a typo in the file, not a payment
 
 # Header names accepted for each column, in the file's order (docs/registries.md).
 COLUMNS = ("bank", "date", "transaction_id", "account", "amount", "payer")
@@ -177,6 +178,8 @@ def registry_parse(text: str) -> list[ParsedLine]:
             }
         elif amount_reason:
             line.reason = amount_reason
+        elif line.amount_kopecks is not None and line.amount_kopecks > MAX_LINE_KOPECKS:
+            line.reason = _("Сумма больше 1 000 000 ₽: проверьте строку с банком.")
         elif not (len(line.account_number) == 10 and line.account_number.isdigit()):
             line.reason = _("Номер лицевого счёта «%(number)s» должен состоять из 10 цифр.") % {
                 "number": account.strip()

@@ -125,11 +125,13 @@ def test_bad_lines_go_to_review_with_reasons_and_nothing_is_dropped() -> None:
         + f"Сбербанк;25.11.2026;T9;{good};157.505;К\n"
         + "Сбербанк;25.11.2026;T10;12345;100;Л\n"
         + f"Сбербанк;25.11.2026;T11;{good};100;Хороший\n"
+        + f"Сбербанк;25.11.2026;T12;{good};1000000,01;М\n"
+        + f"Сбербанк;25.11.2026;T13;{good};1000000;Н\n"
     )
     # when
     summary = registry_import(data=text.encode(), file_name="bad.csv")
     # then
-    assert (summary.lines, summary.credited, summary.to_review) == (12, 1, 11)
+    assert (summary.lines, summary.credited, summary.to_review) == (14, 2, 12)
     reasons = dict(RegistryLine.objects.filter(status="needs_review").values_list("line_no", "reason"))
     assert reasons == {
         2: f"Неверная контрольная цифра в номере лицевого счёта «{bad_digit}».",
@@ -143,9 +145,10 @@ def test_bad_lines_go_to_review_with_reasons_and_nothing_is_dropped() -> None:
         10: "Не указан номер операции банка.",
         11: "Неверная сумма «157.505»: Сумма указана неверно: введите число, например 157.",
         12: "Номер лицевого счёта «12345» должен состоять из 10 цифр.",
+        14: "Сумма больше 1 000 000 ₽: проверьте строку с банком.",
     }
-    assert _balance(account) == 10000
-    assert RegistryLine.objects.count() == 12
+    assert _balance(account) == 10000 + 100_000_000
+    assert RegistryLine.objects.count() == 14
 
 
 @pytest.mark.django_db
