@@ -154,11 +154,15 @@ def _database_exists(url: str) -> bool:
     return row is not None
 
 
+LOAD: list[float] = []
+
+
 def _settle(url: str) -> None:
     """Same starting point for every timed phase: statistics fresh, dirty pages flushed."""
     with _connect(url) as conn:
         conn.execute("VACUUM ANALYZE")
         conn.execute("CHECKPOINT")
+    LOAD.append(os.getloadavg()[0])  # other work on the machine skews every figure: record it
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -486,6 +490,7 @@ def main() -> int:
         "daily_within_2x_floor": results["daily_vs_floor"] <= 2.0,
         "rerun_under_10_percent": results["rerun_vs_daily"] < 0.10,
     }
+    results["load_average_1min"] = {"min": min(LOAD), "max": max(LOAD)} if LOAD else None
     results["bench_total_s"] = round(time.monotonic() - started, 1)
     results["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -549,7 +554,13 @@ def _write_doc(r: dict[str, Any]) -> None:
         f"in {r['ledger_verify_s']} s.",
         "",
         "The floor and every run include the deferred foreign-key checks at commit; each timed phase starts",
-        "after `VACUUM ANALYZE` and `CHECKPOINT`. The machine is shared, so expect noise of some 10-20%.",
+        "after `VACUUM ANALYZE` and `CHECKPOINT`. Load average (1 min) before the phases: "
+        + (
+            f"{r['load_average_1min']['min']:.1f}-{r['load_average_1min']['max']:.1f}"
+            if r.get("load_average_1min")
+            else "n/a"
+        )
+        + f" on {r['cpus']} CPUs; on a shared machine every absolute figure moves with it.",
         END,
     ]
     _replace_section(DOC, "\n".join(lines))
