@@ -236,7 +236,9 @@ class BillingRunChunk(models.Model):
     run_date = models.DateField()
     chunk_start = models.BigIntegerField()
     chunk_end = models.BigIntegerField()
-    run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="chunks")
+    run = models.ForeignKey(
+        BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="chunks"
+    )
     accounts_count = models.BigIntegerField(default=0)
     charges_count = models.BigIntegerField(default=0)
     total_kopecks = models.BigIntegerField(default=0)
