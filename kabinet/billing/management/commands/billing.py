@@ -140,7 +140,8 @@ class Command(BaseCommand):
             progress(min(done, run.chunks_total), run.chunks_total)
             if run.finished_at is not None:
                 return run
-            if run.errors and done >= run.chunks_total:
+            if run.errors:
+                # A chunk failed for good: report now (the others go on; rerun the date to finish).
                 return run
             if time.monotonic() > deadline:
                 raise CommandError(
