@@ -6,6 +6,7 @@ Transactional tests (real commits), so a subprocess and threads see the same dat
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -163,3 +164,76 @@ def test_replaying_a_run_moves_nothing(settings) -> None:
     assert (again.charges, without_markers.charges) == (0, 0)
     assert LedgerTransfer.objects.count() == transfers
     assert dict(LedgerAccount.objects.values_list("pk", "balance_kopecks")) == balances
+
+
+def test_billing_run_dispatches_chunks_to_a_celery_worker_over_redis() -> None:
+    # given: a real broker (Redis) and one worker on the `billing` queue
+    import redis
+
+    broker = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/12"
+    try:
+        redis.Redis.from_url(broker).ping()
+    except redis.RedisError:
+        pytest.skip("needs Redis at REDIS_URL")
+    subs = _daily_accounts(6)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "BILLING_CHUNK_SIZE": "2",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    bin_dir = Path(sys.executable).parent
+    worker = subprocess.Popen(
+        [
+            str(bin_dir / "celery"),
+            "-A",
+            "config.celery:app",
+            "worker",
+            "-Q",
+            "billing",
+            "-P",
+            "solo",
+            "-n",
+            f"billing-test-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        # when: the command sends the chunks to the queue and waits for the run to finish
+        done = subprocess.run(
+            [
+                str(bin_dir / "kabinet"),
+                "billing",
+                "run",
+                "--date",
+                DAY.isoformat(),
+                "--json",
+                "--timeout",
+                "120",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    # then
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (summary["status"], summary["charges"], summary["chunks_skipped"]) == ("finished", 6, 0)
+    for sub in subs:
+        assert LedgerTransfer.objects.filter(subscription=sub, kind="charge").count() == 1
+    assert ledger_verify().ok
