@@ -50,7 +50,7 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_PAYMENTS_REDIS_URL", "redis://127.0.0.1:6379/14")
 APP_WORKERS = int(os.environ.get("BENCH_APP_WORKERS", "2"))
-APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "8"))
+APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "12"))
 SERVER = os.environ.get("BENCH_SERVER", "granian")  # gunicorn (gthread) | granian (WSGI)
 
 

@@ -23,7 +23,7 @@ from kabinet.payments.rules import (
 )
 
 # Service error fields -> form fields.
-FIELD_MAP = {"personal_account": "account", "amount": "amount", "card": None}
+FIELD_MAP = {"personal_account": "account", "amount": "amount", "receipt_email": "email", "card": None}
 
 
 class _PaymentForm(forms.Form):

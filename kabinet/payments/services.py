@@ -14,6 +14,8 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -128,6 +130,16 @@ def payment_initiate(
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 64:
         raise DomainError(_("Нужен ключ идемпотентности (до 64 символов)."), code="idempotency_key_required")
+    receipt_email = (receipt_email or "").strip()
+    if receipt_email:
+        try:
+            validate_email(receipt_email)
+        except ValidationError:
+            raise DomainError(
+                _("Проверьте адрес электронной почты для квитанции."),
+                code="invalid_email",
+                field="receipt_email",
+            ) from None
     rules = payment_rules_get()
     if amount_kopecks is None:
         amount_kopecks = payment_amount_parse(amount=amount, rules=rules)

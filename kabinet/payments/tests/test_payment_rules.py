@@ -181,3 +181,15 @@ def test_rules_are_described_in_plain_russian() -> None:
     ]
     assert "Принимаются только карты, выпущенные российскими банками." in lines
     assert "Комиссия не взимается." in lines
+
+
+def test_a_bad_receipt_email_is_refused(acquirer) -> None:
+    with pytest.raises(DomainError) as exc:
+        payment_initiate(
+            personal_account=_account(), amount="157", idempotency_key="e", receipt_email="not-mail"
+        )
+    assert (exc.value.field, exc.value.message) == (
+        "receipt_email",
+        "Проверьте адрес электронной почты для квитанции.",
+    )
+    assert not Payment.objects.exists()
