@@ -121,7 +121,7 @@ def statement_pdf(
 
 def spending_chart_svg(*, months: Sequence[MonthSpending], title_id: str = "spending-chart-title") -> str:
     """A bar chart of monthly charges, server-rendered, readable by screen readers (title + desc)."""
-    width, height, pad_left, pad_bottom, pad_top = 640, 220, 8, 28, 22
+    width, height, pad_left, pad_bottom, pad_top = 360, 200, 4, 24, 18
     n = max(len(months), 1)
     top = max((m.charged_kopecks for m in months), default=0)
     plot_h = height - pad_bottom - pad_top
@@ -151,13 +151,13 @@ def spending_chart_svg(*, months: Sequence[MonthSpending], title_id: str = "spen
             f"<title>{escape(label)} {m.month.year}: {escape(format_kopecks(m.charged_kopecks))}</title></rect>"
         )
         parts.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" font-size="12" text-anchor="middle" '
+            f'<text x="{x + bar_w / 2:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" '
             f'fill="#1c2430">{escape(label)}</text>'
         )
         if m.charged_kopecks:
             rub = m.charged_kopecks // 100
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{max(y - 4, 12):.1f}" font-size="10" text-anchor="middle" '
+                f'<text x="{x + bar_w / 2:.1f}" y="{max(y - 3, 10):.1f}" font-size="8" text-anchor="middle" '
                 f'fill="#1c2430">{rub}</text>'
             )
     parts.append("</svg>")

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from kabinet.portal.services import form_token_new
 
@@ -24,3 +25,22 @@ def days_word(n: int | None) -> str:
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
         return "дня"
     return "дней"
+
+
+_PARAM_FORMATS = {
+    "speed_mbps": _("{} Мбит/с"),
+    "data_gb": _("{} ГБ"),
+    "minutes": _("{} мин"),
+    "sms": _("{} SMS"),
+    "channels": _("{} каналов"),
+    "hd_channels": _("{} HD"),
+    "cameras": _("{} камер"),
+    "archive_days": _("архив {} дн."),
+}
+
+
+@register.filter
+def tariff_params(params: dict | None) -> str:
+    """A tariff's parameters in words: "100 Мбит/с", "10 ГБ · 300 мин"; unknown keys are skipped."""
+    parts = [str(fmt).format(params[key]) for key, fmt in _PARAM_FORMATS.items() if params and key in params]
+    return " · ".join(parts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -29,10 +30,13 @@ _payments = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
+def _own_cache_namespace(settings):
+    """Each test gets its own cache key prefix: rate-limit counters and SMS challenges never leak between
+    tests, nor between parallel workers sharing one Redis (whose user ids repeat)."""
+    default = {**settings.CACHES["default"], "KEY_PREFIX": f"portal-test-{uuid.uuid4().hex}"}
+    settings.CACHES = {**settings.CACHES, "default": default}
     yield
-    cache.clear()
+    cache.close()
 
 
 def make_subscriber(email: str, **extra) -> User:

@@ -301,3 +301,14 @@ def test_internet_tab_shows_wifi_and_ip_telephony_blocks(owner, owner_account):
     assert 'id="block-wifi"' in html and wifi.number in html
     assert 'id="block-ip_telephony"' in html
     assert "Не подключено. Подключается по отдельному договору" in html
+
+
+def test_tariff_parameters_are_shown_in_words(owner, owner_account, catalog):
+    # given
+    from kabinet.catalog.models import Tariff
+
+    Tariff.objects.filter(pk=catalog["home100"].pk).update(params={"speed_mbps": 100, "data_gb": 10, "x": 1})
+    # when
+    html = logged_in(owner).get(reverse("portal:account", args=[owner_account.pk])).content.decode()
+    # then
+    assert '<p class="muted">100 Мбит/с · 10 ГБ</p>' in html
