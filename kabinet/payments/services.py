@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -321,10 +321,24 @@ def _record_card(payment: Payment, remote: AcquirerPayment) -> list[str]:
     return ["card_mask", "card_brand", "card_fingerprint", "card_issuer_country", "card_class"]
 
 
+def _card_lock(fingerprint: str) -> None:
+    """Serialise the same-card check for one card across concurrent notifications (PostgreSQL advisory
+    transaction lock on the card fingerprint; SQLite runs write transactions one at a time anyway)."""
+    if connection.vendor == "postgresql" and fingerprint:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [CARD_LOCK_NAMESPACE, int(fingerprint[:7], 16)]
+            )
+
+
+CARD_LOCK_NAMESPACE = 5150
+
+
 def _payment_decide_capture(*, payment_id: int, remote: AcquirerPayment) -> str:
     """The payer authorised the payment (waiting_for_capture): capture it, or cancel it when the card
-    breaks a rule. The common path takes no lock and writes nothing (the capture is idempotent at the
-    acquirer and crediting happens under the lock); a refusal is recorded under the lock first."""
+    breaks a rule. The decision is taken once, under the card's lock and the Payment row lock, and
+    recorded (paid_at, card, waiting_for_capture or cancel_reason) before the acquirer is asked, so a
+    second payment from the same card sees the first one. Replays find the decision and repeat it."""
     payment = Payment.objects.get(pk=payment_id)
     mismatch = _remote_matches(payment, remote)
     if mismatch:
@@ -332,22 +346,37 @@ def _payment_decide_capture(*, payment_id: int, remote: AcquirerPayment) -> str:
             "acquirer object %s does not match payment %s: %s", remote.id, payment.public_id, mismatch
         )
         return ""
+    decided = _payment_capture_decision(payment)
+    if decided is not None:
+        return decided
+    now = timezone.now()
+    with transaction.atomic():
+        if remote.card is not None:
+            _card_lock(remote.card.fingerprint)
+        payment = payment_lock(payment_id=payment_id)
+        decided = _payment_capture_decision(payment)
+        if decided is not None:
+            return decided
+        refusal = ""
+        if remote.card is not None:
+            refusal = payment_card_refusal(
+                payment=payment, card=remote.card, rules=payment_rules_get(), now=now
+            )
+        _payment_mark_paid(
+            payment, remote, now=now, extra_fields=["cancel_reason"] if refusal else [], cancel_reason=refusal
+        )
+    return "cancel" if refusal else "capture"
+
+
+def _payment_capture_decision(payment: Payment) -> str | None:
+    """An earlier decision for this payment: "" (nothing to do), "capture", "cancel"; None if none yet."""
     if payment.transfer_id is not None:
         return ""
     if payment.cancel_reason or payment.status == Payment.Status.CANCELED:
         return "cancel"
-    now = timezone.now()
-    refusal = ""
-    if remote.card is not None and payment.status != Payment.Status.WAITING_FOR_CAPTURE:
-        refusal = payment_card_refusal(payment=payment, card=remote.card, rules=payment_rules_get(), now=now)
-    if not refusal:
+    if payment.status == Payment.Status.WAITING_FOR_CAPTURE:
         return "capture"
-    with transaction.atomic():
-        payment = payment_lock(payment_id=payment_id)
-        if payment.transfer_id is not None:
-            return ""
-        _payment_mark_paid(payment, remote, now=now, extra_fields=["cancel_reason"], cancel_reason=refusal)
-    return "cancel"
+    return None
 
 
 def _payment_mark_paid(

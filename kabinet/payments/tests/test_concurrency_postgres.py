@@ -70,3 +70,47 @@ def test_ten_concurrent_notifications_credit_once(acquirer, settings, event) -> 
     assert LedgerAccount.objects.get(pk=account.ledger_account_id).balance_kopecks == 70000
     assert PaymentEvent.objects.filter(payment=payment, kind="credited").count() == 1
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED
+
+
+def test_two_payments_from_one_card_at_once_capture_only_one(acquirer, settings) -> None:
+    # given: two payments authorised by the same card, their notifications not yet delivered
+    settings.SANDBOX_ACQUIRER_NOTIFICATIONS = "drop"
+    account: PersonalAccount = PersonalAccountFactory()  # type: ignore[assignment]
+    first = payment_initiate(personal_account=account, amount="100", idempotency_key="card-1")
+    second = payment_initiate(personal_account=account, amount="200", idempotency_key="card-2")
+    payer_confirms(first)
+    payer_confirms(second)
+    bodies = [
+        {
+            "type": "notification",
+            "event": "payment.waiting_for_capture",
+            "object": {"id": p.acquirer_payment_id},
+        }
+        for p in (first, second)
+    ]
+    # when: both notifications (five copies each) arrive at once
+    barrier = threading.Barrier(10)
+    errors: list[str] = []
+
+    def worker(body: dict) -> None:
+        try:
+            barrier.wait()
+            payment_notification_handle(body=body)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(bodies[i % 2],)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then: exactly one is captured and credited, the other cancelled with the same-card reason
+    assert errors == []
+    statuses = sorted(Payment.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
+    assert statuses == ["canceled", "succeeded"]
+    canceled = Payment.objects.get(pk__in=[first.pk, second.pk], status="canceled")
+    assert canceled.cancel_reason.startswith("С одной карты можно платить не чаще одного раза в 30 минут.")
+    credited = Payment.objects.get(pk__in=[first.pk, second.pk], status="succeeded")
+    assert LedgerAccount.objects.get(pk=account.ledger_account_id).balance_kopecks == credited.amount_kopecks
