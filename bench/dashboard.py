@@ -409,7 +409,8 @@ Measured by `make bench` (`bench/dashboard.py`) on {r["measured_at"]}: PostgreSQ
 {r["accounts"]:,} personal accounts, {r["users"]} logged-in subscribers with 3 accounts each, {r["server"]},
 persistent DB connections, Redis cache, DEBUG off; {r["load_generator"]} with {r["connections"]} keep-alive
 connections for {r["duration_s"]} s after a {r["warmup_s"]} s warm-up, {r["cpus"]} CPUs shared by the server,
-PostgreSQL and the load generator. Raw figures: `bench/results/dashboard.json`.
+PostgreSQL and the load generator (load average {r["load_average_before"][0]} just before the load, from
+other work on the machine). Raw figures: `bench/results/dashboard.json`.
 
 | What | Requests/s | p50, ms | p95, ms | p99, ms | Non-2xx |
 |---|---:|---:|---:|---:|---:|
@@ -477,7 +478,8 @@ def main() -> int:
         if floor_response.status != 200 or floor_body["statements"] != len(captured[keys[0]]):
             raise RuntimeError(f"floor check failed: {floor_response.status}")
 
-        _log(f"warm-up {cfg['warmup']} s each")
+        load_before = os.getloadavg()
+        _log(f"warm-up {cfg['warmup']} s each (load average before: {load_before[0]:.2f})")
         _load(base + "/cabinet/", cookies, cookie_file, cfg["connections"], cfg["warmup"])
         _load(base + "/bench-floor/", cookies, cookie_file, cfg["connections"], cfg["warmup"])
         _log(f"dashboard: {cfg['connections']} connections, {cfg['seconds']} s")
@@ -518,6 +520,7 @@ def main() -> int:
         "load_generator": "wrk" if shutil.which("wrk") else "python threads",
         "postgresql": version,
         "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
         "host": platform.node(),
         "reused_database": data["reused_database"],
         "targets": {

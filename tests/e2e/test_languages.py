@@ -87,3 +87,24 @@ def test_tatar_is_remembered_per_subscriber_and_russian_comes_back(
         assert subscriber.language == "ru"
     finally:
         fresh_context.close()
+
+
+def test_switcher_works_by_keyboard_on_a_small_screen(live_server, page: Page) -> None:
+    # given: an anonymous visitor on a 360 px screen
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + "/accounts/login/")
+    # when: Tab to the language list, pick the next language (Tatar) with the arrow key, Tab, Enter
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "lang-select":
+            break
+    assert page.evaluate("document.activeElement.id") == "lang-select"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Сменить"
+    page.keyboard.press("Enter")
+    # then: the same page, in Tatar, still fitting the screen
+    expect(page).to_have_url(live_server.url + "/accounts/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "tt")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Шәхси кабинетка керү")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
