@@ -200,3 +200,22 @@ def test_api_forged_subscription_of_another_account_is_404(world, owner, other, 
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "Услуга не найдена."
     assert _state(other_account.pk) == before
+
+
+def test_page_forged_subscription_of_another_account_is_404(world, owner, other_account, catalog):
+    # given: the owner's account id with the other subscriber's subscription id
+    foreign_sub = other_account.subscriptions.get()
+    before = _state(other_account.pk)
+    client = logged_in(owner)
+    # when
+    get = client.get(
+        reverse("portal:tariff_change", args=[world["a"], foreign_sub.pk]),
+        {"tariff": catalog["home300"].pk, "when": "next_period"},
+    )
+    post = client.post(
+        reverse("portal:option_switch", args=[world["a"], foreign_sub.pk, catalog["static_ip"].pk]),
+        {"action": "enable", "consent": "1", "form_token": "forged"},
+    )
+    # then
+    assert (get.status_code, post.status_code) == (404, 404)
+    assert _state(other_account.pk) == before

@@ -195,3 +195,19 @@ def test_dashboard_shows_only_the_notices_that_concern_the_subscriber(owner, own
     # then
     assert "Работы на сети интернета" in html
     assert "Работы на сети ТВ" not in html
+
+
+def test_dashboard_explains_how_to_end_a_voluntary_block_and_an_operator_block(owner):
+    # given
+    voluntary = PersonalAccountFactory(
+        customer=owner.customer, status=PersonalAccount.Status.BLOCKED_VOLUNTARY
+    )
+    operator = PersonalAccountFactory(customer=owner.customer, status=PersonalAccount.Status.BLOCKED_OPERATOR)
+    PersonalAccount.objects.filter(pk=operator.pk).update(status_reason="Проверка документов")
+    # when
+    html = logged_in(owner).get(reverse("portal:dashboard")).content.decode()
+    # then
+    assert "Действует добровольная блокировка." in html
+    assert f'href="{reverse("portal:voluntary_block", args=[voluntary.pk])}"' in html
+    assert "Счёт заблокирован оператором.</strong> Проверка документов" in html
+    assert "позвоните на горячую линию 8-843-222-22-22" in html
