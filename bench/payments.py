@@ -138,6 +138,21 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _session_cpu_seconds(session_ids: set[int]) -> float:
+    """User + system CPU of every process in these sessions (the servers and their workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after "pid (comm)": state ppid pgrp session ... utime(12) stime(13)
+        if int(fields[3]) in session_ids:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _prepare(shop_id: str) -> list[str]:
     """10 accounts and NOTIFICATIONS payments authorised at the sandbox. Returns acquirer payment ids."""
     from django.db import transaction
@@ -305,7 +320,10 @@ def main() -> int:
         # warm up each worker thread's DB connection and the sandbox connection (a notification for an
         # unknown payment: ignored without touching money)
         _fire(url, ["warmup-unknown"] * (APP_WORKERS * APP_THREADS * 2), APP_WORKERS * APP_THREADS)
+        sessions = {app.pid, sandbox.pid}
+        cpu_before = _session_cpu_seconds(sessions)
         elapsed, statuses, latencies = _fire(url, ids, min(CONCURRENCY, len(ids)))
+        cpu_used = _session_cpu_seconds(sessions) - cpu_before
         first = _check()
         replay_elapsed, replay_statuses, _lat = _fire(url, ids, min(CONCURRENCY, len(ids)))
         second = _check()
@@ -337,6 +355,9 @@ def main() -> int:
             f"{SERVER} {APP_WORKERS} workers x {APP_THREADS} threads (app) + the same for the sandbox acquirer"
         ),
         "notifications_load_average": round(os.getloadavg()[0], 1),
+        # CPU of the app and sandbox servers per notification (PostgreSQL not included): with 2 idle
+        # cores the servers alone could do at most 2 / this many notifications per second.
+        "notifications_server_cpu_ms_each": round(cpu_used / NOTIFICATIONS * 1000, 1),
         "measured_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
     merged: dict[str, Any] = {}
