@@ -247,3 +247,23 @@ def test_staff_edits_payment_rules_and_bonus_rules_audited(staff_client, staff) 
     )
     assert rule.is_active is False
     assert AuditEvent.objects.filter(action="bonus.rule_update", actor=staff).count() == 1
+
+
+def test_upload_without_header_is_refused_and_records_nothing(staff_client) -> None:
+    account = _pa()
+    data = f"Сбербанк;25.11.2026;H1;{account.number};100;Иванов\n".encode()
+    response = staff_client.post(
+        reverse("backoffice:registry_list"), {"file": SimpleUploadedFile("h.csv", data)}
+    )
+    assert response.status_code == 400
+    assert "Первая строка файла должна быть заголовком" in response.content.decode()
+    assert RegistryImport.objects.count() == 0
+    assert _balance(account) == 0
+
+
+def test_office_form_prefills_account_from_link(staff_client) -> None:
+    account = _pa()
+    html = staff_client.get(
+        reverse("backoffice:office_payment"), {"account": account.number}
+    ).content.decode()
+    assert f'value="{account.number}"' in html

@@ -130,18 +130,14 @@ def _payment_detail(
 
 @staff_required
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = get_object_or_404(
-        Payment.objects.select_related("personal_account", "transfer"), pk=payment_id
-    )
+    payment = get_object_or_404(Payment.objects.select_related("personal_account", "transfer"), pk=payment_id)
     return _payment_detail(request, payment, RefundForm())
 
 
 @staff_required
 @require_POST
 def payment_refund_view(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = get_object_or_404(
-        Payment.objects.select_related("personal_account", "transfer"), pk=payment_id
-    )
+    payment = get_object_or_404(Payment.objects.select_related("personal_account", "transfer"), pk=payment_id)
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
@@ -204,7 +200,9 @@ def office_payment(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("backoffice:payment_detail", payment_id=payment.pk)
         return render(request, "backoffice/payments/office.html", {"form": form}, status=400)
-    form = OfficePaymentForm(initial={"token": uuid.uuid4().hex})
+    form = OfficePaymentForm(
+        initial={"token": uuid.uuid4().hex, "account_number": request.GET.get("account", "")[:20]}
+    )
     return render(request, "backoffice/payments/office.html", {"form": form})
 
 
