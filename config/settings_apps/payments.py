@@ -27,3 +27,7 @@ SANDBOX_ACQUIRER_NOTIFY_DELAY_SECONDS = int(os.environ.get("SANDBOX_ACQUIRER_NOT
 SANDBOX_ACQUIRER_NOTIFY_ATTEMPTS = int(os.environ.get("SANDBOX_ACQUIRER_NOTIFY_ATTEMPTS", "5"))
 # The phone the test cards' "bank" sends its 3-D Secure code to (lands in the dev outbox).
 SANDBOX_ACQUIRER_TEST_PHONE = os.environ.get("SANDBOX_ACQUIRER_TEST_PHONE", "+79000000000")
+
+# The public payment page (no login): at most N new payments per client IP within the window (seconds).
+PAYMENTS_PUBLIC_RATE_LIMIT = int(os.environ.get("PAYMENTS_PUBLIC_RATE_LIMIT", "20"))
+PAYMENTS_PUBLIC_RATE_WINDOW = int(os.environ.get("PAYMENTS_PUBLIC_RATE_WINDOW", "600"))

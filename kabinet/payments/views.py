@@ -8,10 +8,12 @@ import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -62,12 +64,36 @@ def _start(request: HttpRequest, form: Any) -> HttpResponse | None:
     return HttpResponseRedirect(f"/pay/status/{payment.public_id}/")
 
 
+def _public_rate_exceeded(request: HttpRequest) -> bool:
+    """Count new payments from this client address; True once over the limit for the window."""
+    window = settings.PAYMENTS_PUBLIC_RATE_WINDOW
+    key = f"payments:public-rate:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > settings.PAYMENTS_PUBLIC_RATE_LIMIT
+
+
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest) -> HttpResponse:
     """The public page: pay to any personal account by its number, without logging in."""
     if request.method == "POST":
         form = PublicPaymentForm(request.POST)
         if form.is_valid():
+            if _public_rate_exceeded(request):
+                form.add_error(
+                    None,
+                    _("Слишком много платежей подряд с этого устройства. Попробуйте через несколько минут."),
+                )
+                return render(
+                    request,
+                    "payments/pay.html",
+                    {"form": form, "rules": payment_rules_describe()},
+                    status=429,
+                )
             response = _start(request, form)
             if response is not None:
                 return response

@@ -334,3 +334,17 @@ def test_public_page_ties_errors_and_help_to_inputs(acquirer, client) -> None:
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="id_amount-errors id_amount_helptext"' in html
     assert 'id="id_amount_helptext"' in html
+
+
+def test_public_page_limits_new_payments_per_address(acquirer, client, settings) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PAYMENTS_PUBLIC_RATE_LIMIT = 2
+    account = _account()
+    first = _public_post(client, account=account.number, idempotency_key="r1")
+    second = _public_post(client, account=account.number, idempotency_key="r2")
+    third = _public_post(client, account=account.number, idempotency_key="r3")
+    assert (first.status_code, second.status_code, third.status_code) == (302, 302, 429)
+    assert "Слишком много платежей подряд" in third.content.decode()
+    assert Payment.objects.count() == 2
