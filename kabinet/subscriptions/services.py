@@ -206,7 +206,8 @@ def _refund(
         debit=_revenue(account.service_kind),
         credit=account.ledger_account,
         amount_kopecks=amount_kopecks,
-        kind=LedgerTransfer.Kind.REFUND,
+        # The same kind as the billing run's own recalculations (REFUND is money back to a card).
+        kind=LedgerTransfer.Kind.REVERSAL,
         value_date=value_date,
         description=description,
         subscription=subscription,
@@ -310,6 +311,20 @@ def _refund_key(*, prefix: str, period: str, from_day: dt.date) -> str:
     if period == Period.DAY:
         return f"refund:{prefix}:{from_day.isoformat()}"
     return f"refund:{prefix}:{month_key(from_day)}"
+
+
+def _refund_words(*, option: bool, name: str, period: str, from_day: dt.date) -> str:
+    """«Перерасчёт абонентской платы по тарифу «…» за ноябрь 2026: не использовано с 20.11.2026», as the run."""
+    fmt = {"name": name, "month": month_words(from_day), "date": from_day.strftime("%d.%m.%Y")}
+    if period == Period.DAY:
+        if option:
+            return _("Перерасчёт платы за опцию «%(name)s» за %(date)s") % fmt
+        return _("Перерасчёт абонентской платы по тарифу «%(name)s» за %(date)s") % fmt
+    if option:
+        return _("Перерасчёт платы за опцию «%(name)s» за %(month)s: не использовано с %(date)s") % fmt
+    return (
+        _("Перерасчёт абонентской платы по тарифу «%(name)s» за %(month)s: не использовано с %(date)s") % fmt
+    )
 
 
 def _price_for(*, tariff: Tariff, day: dt.date, bundle: Bundle | None) -> int:
@@ -517,8 +532,9 @@ def subscription_disconnect(
             key=_refund_key(prefix=str(sub.pk), period=sub.period, from_day=tomorrow),
             amount_kopecks=refund,
             value_date=today,
-            description=_("Возврат абонентской платы по тарифу «%(name)s» за неиспользованные дни %(month)s")
-            % {"name": sub.tariff.name, "month": month_words(today)},
+            description=_refund_words(
+                option=False, name=sub.tariff.name, period=sub.period, from_day=tomorrow
+            ),
             subscription=sub,
             actor=actor,
         )
@@ -796,10 +812,7 @@ def subscription_change_tariff(
             key=_refund_key(prefix=str(sub.pk), period=sub.period, from_day=today),
             amount_kopecks=_unused_refund_kopecks(subscription=sub, from_day=today),
             value_date=today,
-            description=_(
-                "Возврат абонентской платы по тарифу «%(name)s» за неиспользованные дни (смена тарифа)"
-            )
-            % {"name": sub.tariff.name},
+            description=_refund_words(option=False, name=sub.tariff.name, period=sub.period, from_day=today),
             subscription=sub,
             actor=actor,
         )
@@ -1095,7 +1108,9 @@ def _option_end(
         key=_refund_key(prefix=f"opt:{sub_option.pk}", period=sub_option.period, from_day=from_day),
         amount_kopecks=refund,
         value_date=today,
-        description=_("Возврат за неиспользованные дни опции «%(name)s»") % {"name": sub_option.option.name},
+        description=_refund_words(
+            option=True, name=sub_option.option.name, period=sub_option.period, from_day=from_day
+        ),
         subscription=sub_option.subscription,
         actor=actor,
     )

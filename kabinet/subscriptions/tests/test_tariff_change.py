@@ -101,7 +101,10 @@ def test_change_now_prorates_both_tariffs(connected, home, travel, subscriber) -
     refund = LedgerTransfer.objects.get(key=f"refund:{sub.pk}:2026-11")
     charge = LedgerTransfer.objects.get(key=f"charge:{new_sub.pk}:2026-11")
     assert refund.amount_kopecks == 15216
-    assert refund.kind == LedgerTransfer.Kind.REFUND
+    assert refund.kind == LedgerTransfer.Kind.REVERSAL
+    assert refund.description == (
+        "Перерасчёт абонентской платы по тарифу «Домашний 100» за ноябрь 2026: не использовано с 20.11.2026"
+    )
     assert charge.amount_kopecks == 21633
     assert quote.refund_kopecks == 15216
     assert quote.charge_kopecks == 21633
