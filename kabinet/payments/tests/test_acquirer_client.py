@@ -126,8 +126,16 @@ def test_notification_parsing() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_client_over_real_http(live_server, settings) -> None:
-    # given: the sandbox served by a real HTTP server
-    client = _client(base=live_server.url)
+    # given: the sandbox served by a real HTTP server (own session, closed at the end)
+    import requests
+
+    session = requests.Session()
+    client = AcquirerClient(
+        base_url=f"{live_server.url}/sandbox-acquirer/api/v3",
+        shop_id="100500",
+        secret_key="test_sandbox_secret_key",
+        session=session,
+    )
     # when
     payment = client.payment_create(
         amount_kopecks=100,
@@ -140,3 +148,4 @@ def test_client_over_real_http(live_server, settings) -> None:
     assert payment.confirmation_url.startswith(f"{live_server.url}/sandbox-acquirer/checkout/")
     assert client.payment_get(payment_id=payment.id).status == "pending"
     assert client.payment_cancel(payment_id=payment.id, idempotence_key="live-c").status == "canceled"
+    session.close()
