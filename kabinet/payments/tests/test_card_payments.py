@@ -410,3 +410,22 @@ def test_delayed_notification_is_sent_by_the_flush_when_due(
     assert sent >= 1
     assert payment.status == Payment.Status.SUCCEEDED
     assert _balance(account) == 15700
+
+
+def test_reconciliation_is_scheduled_and_runs_as_a_task(acquirer, settings) -> None:
+    import kabinet.sandbox_acquirer.tasks  # noqa: F401  (Celery's autodiscovery imports it in a worker/beat)
+    from config.celery import app
+    from kabinet.payments.tasks import payments_reconcile_task
+
+    entry = app.conf.beat_schedule["payments-reconcile"]
+    assert entry["task"] == "kabinet.payments.tasks.payments_reconcile_task"
+    assert entry["schedule"] == float(settings.PAYMENTS_RECONCILE_EVERY_SECONDS)
+    assert app.conf.beat_schedule["sandbox-acquirer-notifications"]["schedule"] == 30.0
+    account = _account()
+    with time_machine.travel(T0, tick=False):
+        payment = _start(account)
+        payer_confirms(payment, card="2200 0000 0000 0046")  # notification dropped
+    with time_machine.travel(T0 + dt.timedelta(minutes=20), tick=False):
+        counts = payments_reconcile_task.delay().get()
+    assert counts["succeeded"] == 1
+    assert _balance(account) == 15700
