@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -116,7 +118,9 @@ def test_monthly_spending_sums_charges_less_their_reversals(owner, owner_account
     charge(owner_account, 500, dt.date(2026, 11, 4), "Ноябрь 2")
     from kabinet.billing.services import ledger_transfer_reverse
 
-    ledger_transfer_reverse(transfer=LedgerTransfer.objects.get(description="Ноябрь 2"), reason="ошибка")
+    # the reversal is dated today: freeze today inside November
+    with time_machine.travel(dt.datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Europe/Moscow")), tick=False):
+        ledger_transfer_reverse(transfer=LedgerTransfer.objects.get(description="Ноябрь 2"), reason="ошибка")
     # when
     months = monthly_spending(personal_account=owner_account, months=3, today=dt.date(2026, 11, 25))
     # then
