@@ -28,6 +28,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from kabinet.api.auth import SUBSCRIBER_AUTH, request_user
+from kabinet.billing import services_links
 from kabinet.billing.models import PersonalAccount, Subscription
 from kabinet.catalog.models import Option, Tariff
 from kabinet.core.exceptions import DomainError, NotFound
@@ -557,3 +558,70 @@ def promised_payment_take(request: HttpRequest, account_id: int, data: ConsentIn
         }
 
     return _idempotent(request, f"promised:{account_id}", data.dict(), call)
+
+
+# --- Attaching and detaching accounts ---------------------------------------------------------------
+
+
+class AttachCodeIn(Schema):
+    number: str = Field(description="Номер лицевого счёта (10 цифр).")
+
+
+class AttachConfirmIn(Schema):
+    number: str
+    code: str
+
+
+class AttachContractIn(Schema):
+    number: str
+    contract_number: str
+    last_payment_kopecks: int = Field(gt=0, description="Сумма последнего платежа на счёт, в копейках.")
+
+
+class AttachedOut(Schema):
+    id: int
+    number: str
+    method: str
+
+
+@router.post("/attach/code", summary="Send an SMS code to the contract's phone (same answer for any number)")
+def attach_code(request: HttpRequest, data: AttachCodeIn) -> dict:
+    challenge = services_links.personal_account_attach_request_code(
+        user=request_user(request), number=data.number
+    )
+    return {
+        "number": challenge.number,
+        "expires_in_seconds": challenge.expires_in_seconds,
+        "message": "Если лицевой счёт существует и в договоре указан телефон, на него отправлен код.",
+    }
+
+
+@router.post("/attach/confirm", response=AttachedOut, summary="Attach an account with the SMS code")
+def attach_confirm(request: HttpRequest, data: AttachConfirmIn) -> AttachedOut:
+    link = services_links.personal_account_attach_confirm_code(
+        user=request_user(request), number=data.number, code=data.code
+    )
+    return AttachedOut(id=link.personal_account_id, number=link.personal_account.number, method=link.method)
+
+
+@router.post(
+    "/attach/contract", response=AttachedOut, summary="Attach an account by contract and last payment"
+)
+def attach_contract(request: HttpRequest, data: AttachContractIn) -> AttachedOut:
+    link = services_links.personal_account_attach_by_contract(
+        user=request_user(request),
+        number=data.number,
+        contract_number=data.contract_number,
+        last_payment_kopecks=data.last_payment_kopecks,
+    )
+    return AttachedOut(id=link.personal_account_id, number=link.personal_account.number, method=link.method)
+
+
+@router.delete(
+    "/accounts/{account_id}/link",
+    summary="Remove the account from my cabinet (money untouched)",
+    openapi_extra=NOT_MINE,
+)
+def detach(request: HttpRequest, account_id: int) -> dict:
+    services_links.personal_account_detach(user=request_user(request), personal_account_id=account_id)
+    return {"detached": account_id}

@@ -136,3 +136,53 @@ def test_tariff_quote_shows_price_before_confirming(owner, owner_account, catalo
     assert quote["total_kopecks"] == 0
     assert "Домашний 300" in quote["consent_text"]
     assert ConsentRecord.objects.count() == 0
+
+
+def test_attach_by_sms_code_and_detach_through_the_api(owner, other):
+    # given: another customer's account whose contract phone gets the code
+    import datetime as dt
+    import re
+
+    from kabinet.billing.models import PersonalAccountLink
+    from kabinet.billing.tests.factories import PersonalAccountFactory
+    from kabinet.customers.models import Contract
+    from kabinet.notifications.models import OutboxMessage
+
+    contract = Contract.objects.create(
+        customer=other.customer, number="Д-77", signed_at=dt.date(2025, 1, 1), phone="+79170000077"
+    )
+    account = PersonalAccountFactory(customer=other.customer, contract=contract)
+    client = logged_in(owner)
+    # when
+    sent = _post(client, "/api/v1/cabinet/attach/code", {"number": account.number})
+    message = OutboxMessage.objects.get(channel="sms", to="+79170000077")
+    match = re.search(r"\b(\d{6})\b", message.body)
+    assert match is not None
+    wrong = _post(client, "/api/v1/cabinet/attach/confirm", {"number": account.number, "code": "12345x"})
+    attached = _post(
+        client, "/api/v1/cabinet/attach/confirm", {"number": account.number, "code": match.group(1)}
+    )
+    # then
+    assert sent.status_code == 200
+    assert wrong.status_code == 400
+    assert attached.json() == {"id": account.pk, "number": account.number, "method": "sms_code"}
+    # when: detach
+    detached = client.delete(f"/api/v1/cabinet/accounts/{account.pk}/link")
+    again = client.delete(f"/api/v1/cabinet/accounts/{account.pk}/link")
+    # then
+    assert detached.status_code == 200
+    assert again.status_code == 404
+    assert not PersonalAccountLink.objects.filter(user=owner, personal_account=account).exists()
+    assert PersonalAccountLink.objects.filter(user=other, personal_account=account).exists()
+
+
+def test_attach_api_refuses_a_bad_check_digit_and_anonymous(owner):
+    from django.test import Client
+
+    # when
+    bad = _post(logged_in(owner), "/api/v1/cabinet/attach/code", {"number": "1234567890"})
+    anonymous = _post(Client(), "/api/v1/cabinet/attach/code", {"number": "1234567890"})
+    # then
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "invalid_account_number"
+    assert anonymous.status_code == 401

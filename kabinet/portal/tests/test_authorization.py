@@ -219,3 +219,15 @@ def test_page_forged_subscription_of_another_account_is_404(world, owner, other_
     # then
     assert (get.status_code, post.status_code) == (404, 404)
     assert _state(other_account.pk) == before
+
+
+@pytest.mark.parametrize("who", ["anonymous", "other", "staff"])
+def test_api_detach_of_someone_elses_account_is_refused(world, owner, other, staff, who):
+    # given
+    client = _clients(who, owner, other, staff)
+    before = _state(world["a"])
+    # when
+    response = client.delete(f"/api/v1/cabinet/accounts/{world['a']}/link")
+    # then
+    assert response.status_code == (401 if who == "anonymous" else 404)
+    assert _state(world["a"]) == before
