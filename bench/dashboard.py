@@ -186,8 +186,9 @@ def setup_users(users: int) -> list[dict[str, Any]]:
     return made
 
 
-def capture(session_keys: list[str]) -> dict[str, list[str]]:
-    """In a child process with Django set up: the SQL that ``GET /cabinet/`` runs for each session."""
+def capture(session_keys: list[str]) -> dict[str, Any]:
+    """In a child process with Django set up: the SQL that ``GET /cabinet/`` runs for each session, and
+    the time of one dashboard request in-process with no concurrency (the server's best case)."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -207,7 +208,14 @@ def capture(session_keys: list[str]) -> dict[str, list[str]]:
             for q in queries.captured_queries
             if not re.match(r"\s*(SAVEPOINT|RELEASE SAVEPOINT)\b", q["sql"])
         ]
-    return captured
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_keys[0]
+    rounds = 50
+    started = time.perf_counter()
+    for _ in range(rounds):
+        client.get("/cabinet/")
+    serial_ms = (time.perf_counter() - started) / rounds * 1000
+    return {"statements": captured, "serial_ms": serial_ms}
 
 
 # --- Server ----------------------------------------------------------------------------------------------
@@ -419,6 +427,9 @@ other work on the machine). Raw figures: `bench/results/dashboard.json`.
 
 - p95 at {r["connections"]} connections: {r["p95_ms"]} ms (target < 100 ms: {p95_ok}).
 - Dashboard / floor throughput: **{r["floor_share"]:.0%}** (target ≥ 50%: {share_ok}).
+- One dashboard request alone, in-process with no concurrency: {r["dashboard_serial_ms"]} ms. By Little's law a p95
+  under 100 ms at {r["connections"]} connections needs more than {r["connections"] * 10} requests/s, i.e. about
+  {1000 * (r["cpus"] or 1) / (r["connections"] * 10):.1f} ms of CPU per request on this machine.
 - The dashboard runs {r["dashboard_queries"]} SQL statements per request (session, user, the user's
   session record, accounts with subscriptions and options, bonus, news); the floor replays exactly those.
 {END}"""
@@ -462,7 +473,10 @@ def main() -> int:
                 env,
             )
         )  # fmt: skip
+        serial_ms = captured["serial_ms"]
+        captured = captured["statements"]
         (WORK / "floor_sql.json").write_text(json.dumps(captured), encoding="utf-8")
+        _log(f"one dashboard request in-process, no concurrency: {serial_ms:.1f} ms")
         query_counts = sorted({len(v) for v in captured.values()})
         _log(f"the dashboard runs {query_counts} SQL statements per request")
         cookies = [f"sessionid={key}" for key in keys]
@@ -515,6 +529,7 @@ def main() -> int:
         "warmup_s": cfg["warmup"],
         "users": len(users),
         "accounts_per_user": len(KINDS),
+        "dashboard_serial_ms": round(serial_ms, 1),
         "dashboard_queries": max(query_counts),
         "dashboard_queries_per_session": query_counts,
         "load_generator": "wrk" if shutil.which("wrk") else "python threads",
