@@ -11,7 +11,7 @@ from django.utils import translation
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 LANGUAGES = ["en", "tt"]
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]*\}")
 
 
 def _po(lang: str) -> polib.POFile:
