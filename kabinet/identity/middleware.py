@@ -14,6 +14,8 @@ picks the language from the cookie (or ``Accept-Language``). ``UserLanguageMiddl
   the switcher (``POST /language/``, ``kabinet.identity.language``) updates the cookie and
   ``User.language`` together, so they only disagree right after login, and the response then
   rewrites the cookie so the language stays after logout;
+- a subscriber with no remembered language who used the switcher before logging in (the choice is in
+  the session, which survives login) gets that choice remembered on the account;
 - anyone else without a language cookie gets the language stored in the session by the switcher.
 
 It activates the language and sets ``request.LANGUAGE_CODE``; ``LocaleMiddleware.process_response``
@@ -28,7 +30,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from kabinet.identity.language import SESSION_KEY, language_codes
+from kabinet.identity.language import SESSION_KEY, language_codes, user_language_set
+from kabinet.identity.models import User
 
 
 class UserLanguageMiddleware:
@@ -41,6 +44,11 @@ class UserLanguageMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             remembered = getattr(user, "language", "") or ""
+            chosen = request.session.get(SESSION_KEY, "") if hasattr(request, "session") else ""
+            if not remembered and chosen in language_codes() and isinstance(user, User):
+                # Chosen with the switcher before logging in: from now on it is this subscriber's language.
+                user_language_set(user=user, language=chosen)
+                remembered = chosen
         if not remembered and not cookie and hasattr(request, "session"):
             remembered = request.session.get(SESSION_KEY, "") or ""
         if remembered not in language_codes():

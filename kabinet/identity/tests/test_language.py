@@ -132,3 +132,32 @@ def test_footer_form_posts_to_the_remembering_switcher(client: Client) -> None:
     page = client.get("/accounts/login/").content.decode()
     # then
     assert 'action="/language/"' in page
+
+
+def test_language_chosen_before_login_becomes_the_subscribers_language(client: Client) -> None:
+    # given: a visitor switches to English on the login page, then logs in
+    user = PhoneUserFactory.create()
+    client.post("/language/", {"language": "en", "next": "/accounts/login/"})
+    _login(client, user)
+    # when
+    client.get("/cabinet/")
+    # then: remembered on the account, so another browser gets it too
+    user.refresh_from_db()
+    assert user.language == "en"
+    fresh = Client()
+    _login(fresh, user)
+    assert _html_lang(fresh, "/cabinet/") == "en"
+
+
+def test_a_remembered_language_is_not_overwritten_by_the_session(client: Client) -> None:
+    # given: the subscriber's language is Tatar; someone chose English on this browser before login
+    user = PhoneUserFactory.create()
+    User.objects.filter(pk=user.pk).update(language="tt")
+    client.post("/language/", {"language": "en", "next": "/accounts/login/"})
+    # when
+    _login(client, user)
+    page_lang = _html_lang(client, "/cabinet/")
+    # then
+    user.refresh_from_db()
+    assert user.language == "tt"
+    assert page_lang == "tt"
