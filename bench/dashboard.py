@@ -25,7 +25,7 @@ connections, and at least 50% of the floor's throughput (reported, never asserte
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/kabinet_bench),
 BENCH_DASHBOARD_REDIS_URL (redis://127.0.0.1:6379/13), BENCH_ACCOUNTS, BENCH_DASHBOARD_USERS,
 BENCH_CONNECTIONS, BENCH_DASHBOARD_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SERVER, BENCH_APP_WORKERS,
-BENCH_APP_THREADS.
+BENCH_APP_THREADS, BENCH_LOAD_GENERATOR (wrk | python).
 """
 
 from __future__ import annotations
@@ -392,8 +392,12 @@ def _python_load(url: str, cookies: list[str], connections: int, seconds: int) -
     }
 
 
+def _use_wrk() -> bool:
+    return os.environ.get("BENCH_LOAD_GENERATOR", "wrk") == "wrk" and shutil.which("wrk") is not None
+
+
 def _load(url: str, cookies: list[str], cookie_file: Path, connections: int, seconds: int) -> dict[str, Any]:
-    if shutil.which("wrk"):
+    if _use_wrk():
         result = _wrk(url, cookie_file, connections, seconds)
     else:
         result = _python_load(url, cookies, connections, seconds)
@@ -532,7 +536,7 @@ def main() -> int:
         "dashboard_serial_ms": round(serial_ms, 1),
         "dashboard_queries": max(query_counts),
         "dashboard_queries_per_session": query_counts,
-        "load_generator": "wrk" if shutil.which("wrk") else "python threads",
+        "load_generator": "wrk" if _use_wrk() else "python threads",
         "postgresql": version,
         "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before],
