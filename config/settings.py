@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "kabinet.identity.sessions_activity.ThrottledUserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

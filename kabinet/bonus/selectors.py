@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Min, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
-from kabinet.billing.models import LedgerAccount, LedgerTransfer
+from kabinet.billing.models import LedgerTransfer
 from kabinet.bonus.models import BonusLot, BonusMember, BonusRule
 from kabinet.bonus.services import bonus_member_enroll, bonus_rule_get
 
@@ -33,10 +33,17 @@ def bonus_balance_for_user(*, user: Any) -> BonusBalance | None:
     if member is None:
         return None
     rule = bonus_rule_get()
-    points = LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(pk=member.ledger_account_id)
-    live = BonusLot.objects.filter(member=member, remaining__gt=0, expired_at__isnull=True)
-    next_at = live.aggregate(at=Min("expires_at"))["at"]
-    next_points = live.filter(expires_at=next_at).aggregate(s=Sum("remaining"))["s"] or 0 if next_at else 0
+    # bonus_member_enroll selects the member with its ledger account: no separate balance query.
+    points = member.ledger_account.balance_kopecks
+    next_lot = (
+        BonusLot.objects.filter(member=member, remaining__gt=0, expired_at__isnull=True)
+        .values("expires_at")
+        .annotate(s=Sum("remaining"))
+        .order_by("expires_at")
+        .first()
+    )
+    next_at = next_lot["expires_at"] if next_lot else None
+    next_points = next_lot["s"] if next_lot else 0
     return BonusBalance(
         points=points,
         value_kopecks=points * rule.kopecks_per_point,
