@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# Parallel test processes (pytest-xdist); 0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run install install-dev test lint format bench messages clean-db demo
 
@@ -39,10 +41,10 @@ demo: install
 test: install-dev
 	@if [ -z "$$DATABASE_URL" ]; then \
 	  echo "== tests on SQLite (set DATABASE_URL=postgres://... to run on PostgreSQL) =="; \
-	  $(BIN)/pytest -m "not postgres" $(PYTEST_ARGS); \
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not postgres" $(PYTEST_ARGS); \
 	else \
 	  echo "== tests on $${DATABASE_URL%%@*}@... =="; \
-	  $(BIN)/pytest $(PYTEST_ARGS); \
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 lint: install-dev

@@ -144,8 +144,18 @@ ATOMIC_REQUESTS = False
 
 # --- Cache, Celery --------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", REDIS_URL)
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if CACHE_REDIS_URL and _xdist_worker.startswith("gw"):
+    # Parallel test workers each get their own Redis database: cache.clear() is FLUSHDB.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _parts = urlsplit(CACHE_REDIS_URL)
+    _base_db = int(_parts.path.strip("/") or 0)
+    _db = (_base_db + 1 + int(_xdist_worker[2:])) % 16
+    CACHE_REDIS_URL = urlunsplit(_parts._replace(path=f"/{_db}"))
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kabinet"}}
 
