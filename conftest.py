@@ -36,3 +36,14 @@ def _emails_to_dev_outbox(settings: object) -> None:
     # Django's test setup swaps in the locmem email backend; the flows (and the e2e journeys) read
     # codes and links from the dev outbox like a person trying the demo does.
     settings.EMAIL_BACKEND = "kabinet.notifications.outbox.OutboxEmailBackend"  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _russian_by_default() -> object:
+    # A test that switches the language (a request in Tatar, a language test) must not leak it into
+    # the next test running in the same thread.
+    from django.utils import translation
+
+    translation.activate("ru")
+    yield
+    translation.deactivate()
