@@ -101,13 +101,35 @@ def _charges(subscriptions: Iterable[Subscription]) -> list[tuple[str, int]]:
     return charges
 
 
+FORECAST_HORIZON_DAYS = 730
+
+
+def _days_covered(*, available: int, daily_kopecks: int, monthly_kopecks: int, today: dt.date) -> int:
+    """Whole days from today the money lasts, following the billing run's calendar: daily fees every
+    day, monthly fees in advance on the 1st; service stops on the first day a charge takes the
+    available money (balance + credit limit) below zero. Capped at FORECAST_HORIZON_DAYS."""
+    if available < 0:
+        return 0
+    day = today
+    for _step in range(FORECAST_HORIZON_DAYS):
+        day += dt.timedelta(days=1)
+        available -= daily_kopecks + (monthly_kopecks if day.day == 1 else 0)
+        if available < 0:
+            return (day - today).days - 1
+        if not daily_kopecks and available < monthly_kopecks:
+            # Monthly fees only: nothing changes until the next 1st, when it will not be covered.
+            return (_first_of_next_month(day) - today).days - 1
+    return FORECAST_HORIZON_DAYS
+
+
 def forecast_for_account(
     *, personal_account: PersonalAccount, balance_kopecks: int | None = None, today: dt.date | None = None
 ) -> Forecast:
     """Forecast from prefetched subscriptions (``personal_accounts_with_services_for_user``): no queries.
 
-    Daily rate = the sum of daily prices + the sum of monthly prices / days in the current month.
-    Daily fees are charged every day (next: tomorrow); monthly fees on the first of the month.
+    Daily rate (shown) = the sum of daily prices + the sum of monthly prices / days in the current month.
+    Days left follow the run's calendar: daily fees every day (next: tomorrow), monthly fees in advance
+    on the first of the month.
     """
     today = today or timezone.localdate()
     if balance_kopecks is None:
@@ -128,7 +150,9 @@ def forecast_for_account(
     if rate == 0:
         return Forecast(0, None, None, None, 0)
     available = balance_kopecks + personal_account.credit_limit_kopecks
-    days_left = max(0, int(Fraction(available) / rate)) if available > 0 else 0
+    days_left = _days_covered(
+        available=available, daily_kopecks=daily_sum, monthly_kopecks=monthly_sum, today=today
+    )
     tomorrow = today + dt.timedelta(days=1)
     first_next = _first_of_next_month(today)
     if daily_sum:

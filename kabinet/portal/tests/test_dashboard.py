@@ -122,7 +122,8 @@ def test_forecast_sums_daily_prices_and_spreads_monthly_ones_over_the_month(owne
         status="ended",
     )
     card = dashboard_cards_for_user(user=owner, today=dt.date(2026, 11, 25))[0]
-    # then: 15000 / 2683.33 = 5.59 -> 5 whole days
+    # then: 150 ₽ pays 8 ₽ a day until 30 November (110 ₽ left); on 1 December the monthly 565 ₽
+    # is due in advance and not covered
     assert card.forecast.daily_rate_kopecks == 2684
     assert card.forecast.days_left == 5
     assert card.forecast.enough_until == dt.date(2026, 11, 30)
@@ -136,11 +137,12 @@ def test_forecast_next_charge_of_monthly_only_is_the_first_of_next_month(owner):
     pay(account, 100000)
     SubscriptionFactory(personal_account=account, tariff=TariffFactory(period="month", price_kopecks=41500))
     card = dashboard_cards_for_user(user=owner, today=dt.date(2026, 12, 10))[0]
-    # then: 415 ₽ / 31 days = 13.387 ₽/day; 1000 / 13.387 = 74.69 -> 74 days
+    # then: 1000 ₽ pays January (585 ₽ left) and February (170 ₽ left) in advance, not March:
+    # service stops on 1 March, the money lasts until 28 February
     assert card.forecast.next_charge_date == dt.date(2027, 1, 1)
     assert card.forecast.next_charge_kopecks == 41500
-    assert card.forecast.days_left == 74
-    assert card.forecast.enough_until == dt.date(2027, 2, 22)
+    assert card.forecast.days_left == 80
+    assert card.forecast.enough_until == dt.date(2027, 2, 28)
 
 
 def test_forecast_of_a_blocked_account_or_negative_balance(owner):
