@@ -109,8 +109,9 @@ class _Handler(socketserver.BaseRequestHandler):
                     self._reply("submit_sm_resp", seq, status=smpplib.consts.SMPP_ESME_RINVBNDSTS)
                     continue
                 message_id = str(next(state.ids))
-                self._reply("submit_sm_resp", seq, message_id=message_id)
+                # Store before acknowledging: once the client has its submit_sm_resp, the message exists.
                 self._accept_part(pdu)
+                self._reply("submit_sm_resp", seq, message_id=message_id)
 
     def _accept_part(self, pdu: smpplib.command.Command) -> None:
         state = self.server.state
