@@ -67,8 +67,8 @@ class SmppSender:
             self.config.host, self.config.port, timeout=self.config.timeout_s, allow_unknown_opt_params=True
         )
         client.set_message_sent_handler(lambda pdu: self._acked.append(pdu.message_id))
-        client.connect()
         try:
+            client.connect()
             client.bind_transceiver(system_id=self.config.system_id, password=self.config.password)
         except Exception:
             client.disconnect()
