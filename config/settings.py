@@ -157,7 +157,9 @@ if CACHE_REDIS_URL and _xdist_worker.startswith("gw"):
     _db = (_base_db + 1 + int(_xdist_worker[2:])) % 16
     CACHE_REDIS_URL = urlunsplit(_parts._replace(path=f"/{_db}"))
 if CACHE_REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kabinet"}}
 

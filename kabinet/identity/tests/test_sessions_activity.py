@@ -25,7 +25,10 @@ def test_activity_is_written_at_most_every_five_minutes(client, logged_in) -> No
     # given
     first_seen = UserSession.objects.get(user=logged_in).last_seen_at
     # when: a request a minute later
-    with time_machine.travel(START + dt.timedelta(minutes=1), tick=False), CaptureQueriesContext(connection) as ctx:
+    with (
+        time_machine.travel(START + dt.timedelta(minutes=1), tick=False),
+        CaptureQueriesContext(connection) as ctx,
+    ):
         client.get("/news/")
     # then: no write to the sessions table
     assert not [q for q in ctx.captured_queries if "usersessions_usersession" in q["sql"]]
