@@ -146,7 +146,7 @@ def payment_initiate(
     existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return _payment_initiate_replay(
-            existing, personal_account, amount_kopecks, site_url, acquirer_options
+            existing, personal_account, amount_kopecks, site_url, acquirer_options, user=user
         )
     payment_check_amount(amount_kopecks=amount_kopecks, rules=rules)
     try:
@@ -170,7 +170,7 @@ def payment_initiate(
         if existing is None:
             raise
         return _payment_initiate_replay(
-            existing, personal_account, amount_kopecks, site_url, acquirer_options
+            existing, personal_account, amount_kopecks, site_url, acquirer_options, user=user
         )
     _payment_register_at_acquirer(payment, site_url=site_url, options=acquirer_options)
     payment.refresh_from_db()
@@ -183,8 +183,16 @@ def _payment_initiate_replay(
     amount_kopecks: int,
     site_url: str | None,
     acquirer_options: dict[str, Any] | None = None,
+    *,
+    user: Any = None,
 ) -> Payment:
-    if existing.personal_account_id != personal_account.pk or existing.amount_kopecks != amount_kopecks:
+    caller_id = user.pk if getattr(user, "is_authenticated", False) else None
+    if (
+        existing.personal_account_id != personal_account.pk
+        or existing.amount_kopecks != amount_kopecks
+        # A key is the caller's own: another caller's replay never gets someone else's payment.
+        or existing.user_id != caller_id
+    ):
         raise Conflict(
             _("Этот ключ идемпотентности уже использован для другого платежа."), code="idempotency_key_reused"
         )

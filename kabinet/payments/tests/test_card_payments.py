@@ -429,3 +429,25 @@ def test_reconciliation_is_scheduled_and_runs_as_a_task(acquirer, settings) -> N
         counts = payments_reconcile_task.delay().get()
     assert counts["succeeded"] == 1
     assert _balance(account) == 15700
+
+
+def test_an_idempotency_key_replayed_by_another_caller_gets_no_one_elses_payment(acquirer) -> None:
+    # given: a subscriber started a payment with a key
+    from kabinet.core.exceptions import Conflict
+    from kabinet.identity.models import User
+
+    account = _account()
+    owner = User.objects.create_user(email="owner@example.ru", password="Abcdef12")
+    other = User.objects.create_user(email="other@example.ru", password="Abcdef12")
+    first = payment_initiate(personal_account=account, amount="157", idempotency_key="shared-key", user=owner)
+    # when: the owner replays it, then someone else (logged in or not) sends the same key and details
+    replay = payment_initiate(
+        personal_account=account, amount="157", idempotency_key="shared-key", user=owner
+    )
+    with pytest.raises(Conflict):
+        payment_initiate(personal_account=account, amount="157", idempotency_key="shared-key", user=other)
+    with pytest.raises(Conflict):
+        payment_initiate(personal_account=account, amount="157", idempotency_key="shared-key")
+    # then
+    assert replay.pk == first.pk
+    assert Payment.objects.count() == 1
