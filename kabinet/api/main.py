@@ -67,3 +67,7 @@ api.add_router("/cabinet", portal.router)
 from kabinet.api import bonus  # noqa: E402
 
 api.add_router("/bonus", bonus.router)
+
+from kabinet.api import profile  # noqa: E402
+
+api.add_router("/profile", profile.router)

@@ -73,7 +73,8 @@ from kabinet.identity.devices import KnownDevice  # noqa: E402, F401
 class PhoneCode(models.Model):
     """A one-time SMS code sent to a phone number for our own phone flows.
 
-    Purposes: registration by phone, login from a USSD request, password recovery by SMS. Only a hash of
+    Purposes: registration by phone, login from a USSD request, password recovery by SMS, a new number
+    in the profile. Only a hash of
     the code is stored. A row is written for every request (also when nothing is delivered, e.g. the
     number is already registered) so the resend interval behaves the same for every number.
     """
@@ -82,6 +83,7 @@ class PhoneCode(models.Model):
         SIGNUP = "signup", _("Регистрация")
         LOGIN = "login", _("Вход")
         RESET = "reset", _("Восстановление пароля")
+        CHANGE = "change", _("Смена номера в профиле")
 
     phone = models.CharField(max_length=16, db_index=True)
     purpose = models.CharField(max_length=10, choices=Purpose.choices)

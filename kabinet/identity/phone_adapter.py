@@ -82,12 +82,24 @@ class PhoneAccountAdapterMixin:
         return user
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
-        from kabinet.identity.services import user_mark_email_verified
+        from kabinet.identity.services import user_email_sync, user_mark_email_verified
 
         confirmed = super().confirm_email(request, email_address)  # type: ignore[misc]
         if email_address.user_id:
             user_mark_email_verified(user=email_address.user, email=email_address.email)  # type: ignore[arg-type]
+            user_email_sync(user=email_address.user)  # type: ignore[arg-type]
         return bool(confirmed)
+
+    def send_notification_mail(
+        self, template_prefix: str, user: Any, context: Any = None, email: Any = None
+    ) -> None:
+        # allauth sends "email_changed" right after it makes another address primary (/accounts/email/):
+        # the moment User.email_verified must follow the new primary address.
+        if template_prefix == "account/email/email_changed" and getattr(user, "pk", None):
+            from kabinet.identity.services import user_email_sync
+
+            user_email_sync(user=user)
+        super().send_notification_mail(template_prefix, user, context=context, email=email)  # type: ignore[misc]
 
     def get_login_stages(self) -> list[str]:
         stages: list[str] = super().get_login_stages()  # type: ignore[misc]

@@ -345,3 +345,70 @@ def ussd_request(*, phone: str) -> str:
         return _("Код для регистрации в личном кабинете отправлен в SMS.")
     except TooSoon as exc:
         return exc.message
+
+
+# --- Changing contacts in the profile ----------------------------------------------------------------
+
+
+def _phone_change_check(*, user: User, phone: str) -> None:
+    if user.phone == phone and user.phone_verified:
+        raise DomainError(_("Этот номер уже привязан к вашему кабинету."), code="phone_same", field="phone")
+    # Neutral wording: the answer must not tell whether someone else is registered with the number.
+    if User.objects.filter(phone=phone).exclude(pk=user.pk).exists():
+        raise Conflict(
+            _("Этот номер нельзя привязать к вашему кабинету."), code="phone_not_allowed", field="phone"
+        )
+
+
+def phone_change_start(*, user: User, phone: str) -> PhoneCode:
+    """Send a code to the NEW number ``phone`` (E.164); refused if the number belongs to someone else."""
+    _phone_change_check(user=user, phone=phone)
+    text = _("Код для привязки номера к личному кабинету Летай: {code}. Никому его не сообщайте.")
+    return phone_code_issue(phone=phone, purpose=PhoneCode.Purpose.CHANGE, text=text)
+
+
+def phone_change_confirm(*, user: User, phone: str, code: str) -> User:
+    """Check the code sent to the new number and make it the user's confirmed phone (audited)."""
+    _phone_change_check(user=user, phone=phone)
+    row = phone_code_verify(phone=phone, code=code)
+    if row.purpose != PhoneCode.Purpose.CHANGE:
+        raise CodeError(_("Код устарел или не запрашивался. Запросите новый код."), field="code")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _phone_change_check(user=locked, phone=phone)
+        old = {"phone": locked.phone, "phone_verified": locked.phone_verified}
+        locked.phone = phone
+        locked.phone_verified = True
+        locked.save(update_fields=["phone", "phone_verified"])
+        audit_log(
+            actor=user,
+            action="identity.phone_change",
+            target=locked,
+            old=old,
+            new={"phone": phone, "phone_verified": True},
+        )
+    user.phone, user.phone_verified = locked.phone, locked.phone_verified
+    return locked
+
+
+def user_email_sync(*, user: User) -> None:
+    """Make ``User.email``/``email_verified`` follow the primary allauth address (after allauth confirms
+    an address or makes another one primary)."""
+    from allauth.account.models import EmailAddress
+
+    primary = EmailAddress.objects.filter(user=user, primary=True).first()
+    if primary is None:
+        return
+    email, verified = primary.email.lower(), bool(primary.verified)
+    if (user.email, user.email_verified) == (email, verified):
+        return
+    old = {"email": user.email, "email_verified": user.email_verified}
+    User.objects.filter(pk=user.pk).update(email=email, email_verified=verified)
+    user.email, user.email_verified = email, verified
+    audit_log(
+        actor=user,
+        action="identity.email_change",
+        target=user,
+        old=old,
+        new={"email": email, "email_verified": verified},
+    )

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from kabinet.identity import language, security_views, views
+from kabinet.identity import contact_views, language, security_views, views
 
 app_name = "identity"
 urlpatterns = [
     path("language/", language.language_set, name="language_set"),
     path("profile/", security_views.profile, name="profile"),
     # Security extras, data download, switching the cabinet off (kabinet.identity.security_views).
+    path("profile/phone/", contact_views.phone_change, name="phone_change"),
     path("profile/data.json", security_views.data_export, name="data_export"),
     path("profile/deactivate/", security_views.deactivate, name="deactivate"),
     path("profile/deactivate/code/", security_views.deactivate_code, name="deactivate_code"),
