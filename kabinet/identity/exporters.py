@@ -141,9 +141,18 @@ def _export_devices(user: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _export_notification_preferences(user: Any) -> dict[str, bool] | None:
+    from kabinet.notifications.models import NotificationPreference
+
+    prefs = NotificationPreference.objects.filter(user=user).first()
+    # No row yet: the defaults apply (the same as notification_preferences_get would create).
+    return (prefs or NotificationPreference(user=user)).as_dict()
+
+
 exporter_register("user", _export_user)
 exporter_register("customer", _export_customer)
 exporter_register("contacts", _export_contacts)
 exporter_register("contracts", _export_contracts)
 exporter_register("social_accounts", _export_social_accounts)
 exporter_register("known_devices", _export_devices)
+exporter_register("notification_preferences", _export_notification_preferences)

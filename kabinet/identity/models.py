@@ -61,6 +61,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email or self.phone or f"user #{self.pk}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # allauth writes "" when the last address is removed (/accounts/email/); no address is NULL here
+        # (the column is unique) and is not a confirmed address.
+        if not self.email:
+            self.email = None
+            self.email_verified = False
+            fields = kwargs.get("update_fields")
+            if fields is not None and "email" in fields:
+                kwargs["update_fields"] = {*fields, "email_verified"}
+        super().save(*args, **kwargs)
+
     @property
     def login_name(self) -> str:
         return self.phone or self.email or ""

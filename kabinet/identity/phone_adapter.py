@@ -90,6 +90,13 @@ class PhoneAccountAdapterMixin:
             user_email_sync(user=email_address.user)  # type: ignore[arg-type]
         return bool(confirmed)
 
+    def can_delete_email(self, email_address: EmailAddress) -> bool:
+        # The primary address is the login of a user without a confirmed phone: it stays.
+        user = email_address.user
+        if email_address.primary and not (user.phone and user.phone_verified):  # type: ignore[attr-defined]
+            return False
+        return bool(super().can_delete_email(email_address))  # type: ignore[misc]
+
     def send_notification_mail(
         self, template_prefix: str, user: Any, context: Any = None, email: Any = None
     ) -> None:

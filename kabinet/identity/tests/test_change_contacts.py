@@ -148,6 +148,18 @@ def test_email_page_renders_in_the_cabinet_layout(client: Client) -> None:
     assert "ivan@example.com" in html
     assert '<html lang="ru"' in html
     assert 'href="/profile/"' in html  # the cabinet's navigation from base.html
+    assert '<label for="id_email">Новый адрес электронной почты</label>' in html
+    assert 'name="action_primary"' in html
+
+
+def test_adding_a_bad_address_shows_the_error_tied_to_the_field(client: Client) -> None:
+    user = make_subscriber(email="ivan@example.com")
+    client.force_login(user)
+    response = client.post("/accounts/email/", {"action_add": "", "email": "not-an-email"})
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert '<ul class="errorlist" id="id_email_error">' in html
+    assert EmailAddress.objects.filter(user=user).count() == 1
 
 
 def test_adding_confirming_and_making_primary_moves_user_email(client: Client) -> None:
@@ -178,3 +190,33 @@ def test_primary_verified_address_makes_user_email_verified(client: Client) -> N
     user.refresh_from_db()
     assert (user.email, user.email_verified) == ("second@example.com", True)
     assert AuditEvent.objects.filter(action="identity.email_change").count() == 1
+
+
+def test_removing_a_secondary_address_but_not_the_primary(client: Client) -> None:
+    # given
+    user = make_subscriber(email="ivan@example.com")
+    EmailAddress.objects.create(user=user, email="old@example.com", verified=True, primary=False)
+    client.force_login(user)
+    # when
+    client.post("/accounts/email/", {"action_remove": "", "email": "old@example.com"})
+    client.post("/accounts/email/", {"action_remove": "", "email": "ivan@example.com"})
+    # then
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", flat=True)) == [
+        "ivan@example.com"
+    ]
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("ivan@example.com", True)
+
+
+def test_a_phone_user_can_remove_the_only_address_and_user_email_becomes_empty(client: Client) -> None:
+    # given
+    user = make_subscriber(phone=OLD)
+    User.objects.filter(pk=user.pk).update(email="ivan@example.com", email_verified=True)
+    EmailAddress.objects.create(user=user, email="ivan@example.com", verified=True, primary=True)
+    client.force_login(user)
+    # when
+    client.post("/accounts/email/", {"action_remove": "", "email": "ivan@example.com"})
+    # then
+    assert not EmailAddress.objects.filter(user=user).exists()
+    user.refresh_from_db()
+    assert (user.email, user.email_verified, user.phone) == (None, False, OLD)

@@ -94,3 +94,20 @@ def test_profile_links_to_the_preferences(client: Client) -> None:
     assert 'href="/profile/notifications/"' in html
     assert 'href="/profile/phone/"' in html
     assert 'href="/accounts/email/"' in html
+
+
+def test_data_download_includes_the_preferences(client: Client) -> None:
+    # given
+    user = make_subscriber(phone="+79171234567")
+    notification_preferences_update(user=user, offers_opt_in=True)
+    client.force_login(user)
+    # when
+    data = client.get("/profile/data.json").json()
+    # then
+    assert data["notification_preferences"] == {
+        "news_opt_in": True,
+        "offers_opt_in": True,
+        "channel_email": True,
+        "channel_sms": True,
+        "channel_push": False,
+    }
