@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
 
 from kabinet.api.auth import SUBSCRIBER_AUTH, request_user
+from kabinet.core.exceptions import DomainError
+from kabinet.core.phones import PhoneInputError, normalize_phone
+from kabinet.identity import services as identity_services
 from kabinet.notifications.services import notification_preferences_get, notification_preferences_update
 
 router = Router(tags=["profile"], auth=SUBSCRIBER_AUTH)
@@ -40,8 +45,39 @@ class PreferencesIn(Schema):
     channel_push: bool | None = None
 
 
+class PhoneIn(Schema):
+    phone: str
+
+
+class PhoneCodeSentOut(Schema):
+    phone: str
+    resend_after_seconds: int
+
+
+class PhoneConfirmIn(Schema):
+    phone: str
+    code: str
+
+
+def _phone(text: str) -> str:
+    try:
+        return normalize_phone(text)
+    except PhoneInputError as exc:
+        raise PhoneInputError(exc.message, field="phone") from exc
+
+
+def _too_many() -> DomainError:
+    error = DomainError(_("Слишком много запросов. Попробуйте через несколько минут."), code="rate_limited")
+    error.status = 429
+    return error
+
+
 @router.get("", response=ProfileOut, summary="Contacts, language and customer of the subscriber")
 def profile(request: HttpRequest) -> ProfileOut:
+    return _profile_out(request)
+
+
+def _profile_out(request: HttpRequest) -> ProfileOut:
     user = request_user(request)
     customer = user.customer
     return ProfileOut(
@@ -65,3 +101,27 @@ def notifications_get(request: HttpRequest) -> PreferencesOut:
 def notifications_put(request: HttpRequest, payload: PreferencesIn) -> PreferencesOut:
     prefs = notification_preferences_update(user=request_user(request), **payload.dict())
     return PreferencesOut(**prefs.as_dict())
+
+
+@router.post(
+    "/phone", response={202: PhoneCodeSentOut}, summary="Send a code to a new phone number (step 1 of 2)"
+)
+def phone_change_start(request: HttpRequest, payload: PhoneIn) -> Status:
+    phone = _phone(payload.phone)
+    if not ratelimit.consume(request, action="kabinet_phone_code_request", key=phone):
+        raise _too_many()
+    identity_services.phone_change_start(user=request_user(request), phone=phone)
+    return Status(202, PhoneCodeSentOut(phone=phone, resend_after_seconds=settings.PHONE_CODE_RESEND_SECONDS))
+
+
+@router.post(
+    "/phone/confirm",
+    response=ProfileOut,
+    summary="The code from the SMS makes the new number the login (step 2)",
+)
+def phone_change_confirm(request: HttpRequest, payload: PhoneConfirmIn) -> ProfileOut:
+    phone = _phone(payload.phone)
+    if not ratelimit.consume(request, action="kabinet_phone_code_verify"):
+        raise _too_many()
+    identity_services.phone_change_confirm(user=request_user(request), phone=phone, code=payload.code)
+    return _profile_out(request)
