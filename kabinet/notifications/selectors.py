@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from django.db.models import QuerySet
 
-from kabinet.notifications.models import OutboxMessage
+from kabinet.notifications.models import NotificationPreference, OutboxMessage
+
+Topic = Literal["news", "offers"]
+Channel = Literal["email", "sms", "push"]
 
 
 def outbox_list(
@@ -16,3 +21,10 @@ def outbox_list(
     if last:
         qs = qs[:last]
     return qs
+
+
+def notification_allowed(*, user: Any, topic: Topic, channel: Channel) -> bool:
+    """Whether a news or offers message may go to ``user`` through ``channel`` (service messages such as
+    codes, receipts and block notices do not ask). Without a stored row the defaults apply."""
+    prefs = NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
+    return bool(getattr(prefs, f"{topic}_opt_in") and getattr(prefs, f"channel_{channel}"))

@@ -8,6 +8,7 @@ from django.test import Client
 from kabinet.core.models import AuditEvent
 from kabinet.identity.tests.security_helpers import make_subscriber
 from kabinet.notifications.models import NotificationPreference
+from kabinet.notifications.selectors import notification_allowed
 from kabinet.notifications.services import notification_preferences_get, notification_preferences_update
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,19 @@ def test_data_download_includes_the_preferences(client: Client) -> None:
         "channel_sms": True,
         "channel_push": False,
     }
+
+
+def test_senders_ask_whether_a_topic_may_go_through_a_channel() -> None:
+    # given one subscriber on the defaults, another who wants offers by push only
+    plain = make_subscriber(phone="+79171234567")
+    keen = make_subscriber(phone="+79171234568")
+    notification_preferences_update(
+        user=keen, offers_opt_in=True, channel_email=False, channel_sms=False, channel_push=True
+    )
+    # when / then
+    assert notification_allowed(user=plain, topic="news", channel="sms") is True
+    assert notification_allowed(user=plain, topic="news", channel="push") is False
+    assert notification_allowed(user=plain, topic="offers", channel="email") is False
+    assert notification_allowed(user=keen, topic="offers", channel="push") is True
+    assert notification_allowed(user=keen, topic="offers", channel="sms") is False
+    assert not NotificationPreference.objects.filter(user=plain).exists()
