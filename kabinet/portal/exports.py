@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+from django.utils.dates import MONTHS_3
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.money import format_kopecks, kopecks_to_decimal
 from kabinet.portal.selectors import HistoryLine, MonthSpending
-
-_MONTHS_SHORT = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 
 
 def statement_csv(*, personal_account: PersonalAccount, lines: Sequence[HistoryLine]) -> str:
@@ -133,8 +132,7 @@ def spending_chart_svg(*, months: Sequence[MonthSpending], title_id: str = "spen
         f'<title id="{title_id}">{escape(_("Расходы по месяцам"))}</title>',
     ]
     desc = "; ".join(
-        f"{_MONTHS_SHORT[m.month.month - 1]} {m.month.year}: {format_kopecks(m.charged_kopecks)}"
-        for m in months
+        f"{MONTHS_3[m.month.month]} {m.month.year}: {format_kopecks(m.charged_kopecks)}" for m in months
     )
     parts.append(f"<desc>{escape(desc)}</desc>")
     parts.append(
@@ -145,7 +143,7 @@ def spending_chart_svg(*, months: Sequence[MonthSpending], title_id: str = "spen
         h = 0.0 if top == 0 else plot_h * m.charged_kopecks / top
         x = pad_left + slot * i + (slot - bar_w) / 2
         y = height - pad_bottom - h
-        label = f"{_MONTHS_SHORT[m.month.month - 1]}"
+        label = f"{MONTHS_3[m.month.month]}"
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="#0b5cad" rx="2">'
             f"<title>{escape(label)} {m.month.year}: {escape(format_kopecks(m.charged_kopecks))}</title></rect>"

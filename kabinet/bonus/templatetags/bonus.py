@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import ngettext
 
 from kabinet.bonus.selectors import bonus_balance_for_user
+from kabinet.core.plurals import interface_is_russian, russian_plural
 
 register = template.Library()
 
@@ -18,10 +20,7 @@ def bonus_balance_card(context: dict[str, Any]) -> dict[str, Any]:
 
 @register.filter
 def points_word(n: int) -> str:
-    """Russian plural of «балл»: 1 балл, 2 балла, 5 баллов."""
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return "балл"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "балла"
-    return "баллов"
+    """«балл» agreeing with n: 1 балл, 2 балла, 5 баллов (1 point, 2 points)."""
+    if interface_is_russian():
+        return russian_plural(int(n), "балл", "балла", "баллов")
+    return ngettext("балл", "баллов", abs(int(n)))

@@ -2,7 +2,9 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from kabinet.core.plurals import interface_is_russian, russian_plural
 from kabinet.portal.services import form_token_new
 
 register = template.Library()
@@ -16,15 +18,12 @@ def form_token() -> SafeString:
 
 @register.filter
 def days_word(n: int | None) -> str:
-    """Russian plural of «день»: 1 день, 2 дня, 5 дней."""
+    """«день» agreeing with n: 1 день, 2 дня, 5 дней (1 day, 2 days; 5 көн)."""
     if n is None:
         return ""
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return "день"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "дня"
-    return "дней"
+    if interface_is_russian():
+        return russian_plural(int(n), "день", "дня", "дней")
+    return ngettext("день", "дней", abs(int(n)))
 
 
 _PARAM_FORMATS = {
