@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from kabinet.billing.models import LedgerTransfer, PersonalAccount
+from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.core.exceptions import NotFound
 
 
@@ -32,3 +32,8 @@ def ledger_transfers_for_account(*, personal_account: PersonalAccount) -> QueryS
     return LedgerTransfer.objects.filter(
         Q(debit_account_id=ledger_id) | Q(credit_account_id=ledger_id)
     ).order_by("-value_date", "-id")
+
+
+def ledger_account_balance(*, ledger_account_id: int) -> int:
+    """The cached balance read fresh from the database (not from an instance loaded earlier)."""
+    return LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(pk=ledger_account_id)

@@ -19,6 +19,7 @@ from kabinet.billing.models import (
     Subscription,
 )
 from kabinet.billing.numbers import personal_account_number_random
+from kabinet.billing.selectors import ledger_account_balance
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.customers.models import Contract, Customer
@@ -193,9 +194,7 @@ def personal_account_lock(*, personal_account_id: int) -> PersonalAccount:
 
 def personal_account_available_kopecks(*, personal_account: PersonalAccount) -> int:
     """Balance plus credit limit: what can still be charged before the account is blocked for debt."""
-    balance = LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(
-        pk=personal_account.ledger_account_id
-    )
+    balance = ledger_account_balance(ledger_account_id=personal_account.ledger_account_id)
     return balance + personal_account.credit_limit_kopecks
 
 

@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kabinet.billing.ledger_bulk import TransferSpec, ledger_transfers_post_many
-from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount, PersonalAccountLink
-from kabinet.billing.selectors import personal_account_get_for_user
+from kabinet.billing.models import LedgerTransfer, PersonalAccount, PersonalAccountLink
+from kabinet.billing.selectors import ledger_account_balance, personal_account_get_for_user
 from kabinet.billing.services import BONUS_LIABILITY, ledger_account_system, ledger_transfer_post
 from kabinet.bonus.models import BonusLot, BonusMember, BonusRule
 from kabinet.core.audit import audit_log
@@ -224,9 +224,7 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
             ):
                 raise Conflict(_("Этот ключ уже использован для другого списания баллов."))
             return done
-        balance = LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(
-            pk=member.ledger_account_id
-        )
+        balance = ledger_account_balance(ledger_account_id=member.ledger_account_id)
         if points > balance:
             raise DomainError(
                 _("Недостаточно баллов: доступно %(n)s.") % {"n": balance},

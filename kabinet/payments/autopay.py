@@ -27,8 +27,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kabinet.billing.models import LedgerAccount, PersonalAccount, Subscription, SubscriptionOption
-from kabinet.billing.selectors import personal_account_get_for_user
+from kabinet.billing.models import PersonalAccount, Subscription, SubscriptionOption
+from kabinet.billing.selectors import ledger_account_balance, personal_account_get_for_user
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import DomainError, NotFound
 from kabinet.core.money import format_kopecks, rubles_to_kopecks
@@ -204,9 +204,7 @@ def autopay_days_left(*, personal_account: PersonalAccount) -> int | None:
     rate = autopay_daily_rate_kopecks(personal_account=personal_account)
     if rate <= 0:
         return None
-    balance = LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(
-        pk=personal_account.ledger_account_id
-    )
+    balance = ledger_account_balance(ledger_account_id=personal_account.ledger_account_id)
     available = balance + personal_account.credit_limit_kopecks
     return max(available, 0) // rate
 

@@ -35,6 +35,7 @@ from kabinet.billing.models import (
     Subscription,
     SubscriptionOption,
 )
+from kabinet.billing.selectors import ledger_account_balance
 from kabinet.billing.services import (
     PROMISED_CREDIT,
     ledger_account_system,
@@ -221,7 +222,7 @@ def _charged(key: str) -> int:
 
 
 def _balance(account: PersonalAccount) -> int:
-    return LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(pk=account.ledger_account_id)
+    return ledger_account_balance(ledger_account_id=account.ledger_account_id)
 
 
 def _ensure_funds(*, account: PersonalAccount, amount_kopecks: int) -> None:

@@ -33,8 +33,8 @@ from kabinet.backoffice.customers import (
     identity_verification_record,
     personal_data_view_log,
 )
-from kabinet.billing.models import BillingRun, LedgerAccount, PersonalAccount
-from kabinet.billing.selectors import ledger_transfers_for_account
+from kabinet.billing.models import BillingRun, PersonalAccount
+from kabinet.billing.selectors import ledger_account_balance, ledger_transfers_for_account
 from kabinet.billing.services import (
     AdjustmentDirection,
     StaffStatusAction,
@@ -362,7 +362,7 @@ def _with_running_balance(account: PersonalAccount, transfers: Any, offset: int,
     after each one, from the current balance minus everything newer (one aggregate query)."""
     ledger_id = account.ledger_account_id
     signed = Case(When(credit_account_id=ledger_id, then=F("amount_kopecks")), default=-F("amount_kopecks"))
-    balance = LedgerAccount.objects.values_list("balance_kopecks", flat=True).get(pk=ledger_id)
+    balance = ledger_account_balance(ledger_account_id=ledger_id)
     if offset:
         newer = transfers[:offset].values("pk")
         balance -= transfers.model.objects.filter(pk__in=newer).aggregate(total=Coalesce(Sum(signed), 0))[
