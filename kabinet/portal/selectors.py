@@ -7,7 +7,6 @@ or history lines.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from kabinet.billing.models import (
 from kabinet.billing.selectors import ledger_transfers_for_account, personal_account_list_for_user
 from kabinet.catalog.models import Period
 from kabinet.core.exceptions import NotFound
+from kabinet.subscriptions.calendar import days_in_month, next_month_start
 
 # Subscriptions shown on a dashboard card and counted by the forecast.
 _LIVE_SUBSCRIPTION_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED)
@@ -84,10 +84,6 @@ class Forecast:
     next_charge_kopecks: int
 
 
-def _first_of_next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-
-
 def _charges(subscriptions: Iterable[Subscription]) -> list[tuple[str, int]]:
     """(period, price) of every recurring charge of active subscriptions and their active options."""
     charges: list[tuple[str, int]] = []
@@ -118,7 +114,7 @@ def _days_covered(*, available: int, daily_kopecks: int, monthly_kopecks: int, t
             return (day - today).days - 1
         if not daily_kopecks and available < monthly_kopecks:
             # Monthly fees only: nothing changes until the next 1st, when it will not be covered.
-            return (_first_of_next_month(day) - today).days - 1
+            return (next_month_start(day) - today).days - 1
     return FORECAST_HORIZON_DAYS
 
 
@@ -137,7 +133,7 @@ def forecast_for_account(
     charges: list[tuple[str, int]] = []
     if personal_account.status == PersonalAccount.Status.ACTIVE:
         charges = _charges(getattr(personal_account, "live_subscriptions", ()))
-    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    month_days = days_in_month(today)
     rate = Fraction(0)
     daily_sum = monthly_sum = 0
     for period, price in charges:
@@ -145,7 +141,7 @@ def forecast_for_account(
             rate += price
             daily_sum += price
         else:
-            rate += Fraction(price, days_in_month)
+            rate += Fraction(price, month_days)
             monthly_sum += price
     if rate == 0:
         return Forecast(0, None, None, None, 0)
@@ -154,7 +150,7 @@ def forecast_for_account(
         available=available, daily_kopecks=daily_sum, monthly_kopecks=monthly_sum, today=today
     )
     tomorrow = today + dt.timedelta(days=1)
-    first_next = _first_of_next_month(today)
+    first_next = next_month_start(today)
     if daily_sum:
         next_date = tomorrow
         next_amount = daily_sum + (monthly_sum if tomorrow == first_next else 0)
@@ -338,7 +334,7 @@ def monthly_spending(
     month = start
     while month <= today:
         result.append(MonthSpending(month=month, charged_kopecks=max(totals.get(month, 0), 0)))
-        month = _first_of_next_month(month)
+        month = next_month_start(month)
     return result
 
 

@@ -86,10 +86,6 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _rub(kopecks: int) -> str:
-    return format_kopecks(kopecks)
-
-
 def _per_period(period: str) -> str:
     words: dict[str, str] = {
         Period.DAY.value: _("в сутки"),
@@ -232,7 +228,7 @@ def _ensure_funds(*, account: PersonalAccount, amount_kopecks: int) -> None:
     if available < amount_kopecks:
         raise DomainError(
             _("Недостаточно средств: нужно %(need)s, доступно %(have)s. Пополните счёт.")
-            % {"need": _rub(amount_kopecks), "have": _rub(max(available, 0))},
+            % {"need": format_kopecks(amount_kopecks), "have": format_kopecks(max(available, 0))},
             code="insufficient_funds",
         )
 
@@ -246,7 +242,7 @@ def _shortfall_kopecks(*, account: PersonalAccount, amount_kopecks: int) -> int:
 
 
 def _shortfall_words(shortfall: int) -> str:
-    return _("Не хватает %(sum)s: сначала пополните счёт.") % {"sum": _rub(shortfall)}
+    return _("Не хватает %(sum)s: сначала пополните счёт.") % {"sum": format_kopecks(shortfall)}
 
 
 def _fee_description(*, tariff_name: str, period: str, day: dt.date, days: int | None = None) -> str:
@@ -376,15 +372,15 @@ def subscription_connect_quote(
     if tariff.period == Period.DAY:
         explanation = _(
             "Тариф «%(name)s»: %(price)s в сутки. Сегодня спишется %(first)s, дальше — каждый день."
-        ) % {"name": tariff.name, "price": _rub(price), "first": _rub(first)}
+        ) % {"name": tariff.name, "price": format_kopecks(price), "first": format_kopecks(first)}
     else:
         explanation = _(
             "Тариф «%(name)s»: %(price)s в месяц. Сегодня спишется %(first)s — плата за %(days)s дн. до конца "
             "месяца; с %(next)s — полная плата первого числа каждого месяца."
         ) % {
             "name": tariff.name,
-            "price": _rub(price),
-            "first": _rub(first),
+            "price": format_kopecks(price),
+            "first": format_kopecks(first),
             "days": days_to_month_end(today),
             "next": date_words(next_month_start(today), today=today),
         }
@@ -392,9 +388,9 @@ def subscription_connect_quote(
         "Я согласен подключить тариф «%(name)s» за %(price)s %(per)s и списание %(first)s сегодня."
     ) % {
         "name": tariff.name,
-        "price": _rub(price),
+        "price": format_kopecks(price),
         "per": _per_period(tariff.period),
-        "first": _rub(first),
+        "first": format_kopecks(first),
     }
     shortfall = _shortfall_kopecks(account=personal_account, amount_kopecks=first)
     if shortfall:
@@ -495,7 +491,7 @@ def subscription_connect(
             personal_account=account,
             action=ConsentRecord.Action.CONNECT,
             subject=_("Тариф «%(name)s», %(price)s %(per)s")
-            % {"name": tariff.name, "price": _rub(price), "per": _per_period(tariff.period)},
+            % {"name": tariff.name, "price": format_kopecks(price), "per": _per_period(tariff.period)},
             price_kopecks=price,
             text=consent_text,
             target=f"subscription:{subscription.pk}",
@@ -678,11 +674,11 @@ def subscription_change_quote(
     fmt = {
         "old": sub.tariff.name,
         "new": new_tariff.name,
-        "price": _rub(new_price),
+        "price": format_kopecks(new_price),
         "per": _per_period(new_tariff.period),
         "date": date_words(effective, today=today),
-        "refund": _rub(refund),
-        "charge": _rub(charge),
+        "refund": format_kopecks(refund),
+        "charge": format_kopecks(charge),
         "days": days_to_month_end(today),
     }
     parts: list[str] = []
@@ -696,9 +692,9 @@ def subscription_change_quote(
             parts.append(_("Спишем %(charge)s за сегодня по новому тарифу.") % fmt)
         total = charge - refund
         if total > 0:
-            parts.append(_("Итого сегодня спишется %(total)s.") % {"total": _rub(total)})
+            parts.append(_("Итого сегодня спишется %(total)s.") % {"total": format_kopecks(total)})
         elif total < 0:
-            parts.append(_("Итого на счёт вернётся %(total)s.") % {"total": _rub(-total)})
+            parts.append(_("Итого на счёт вернётся %(total)s.") % {"total": format_kopecks(-total)})
         consent = (
             _(
                 "Я согласен сменить тариф «%(old)s» на «%(new)s» (%(price)s %(per)s) сегодня; "
@@ -784,7 +780,7 @@ def subscription_change_tariff(
                 % {
                     "new": new_tariff.name,
                     "date": effective.strftime("%d.%m.%Y"),
-                    "price": _rub(new_price),
+                    "price": format_kopecks(new_price),
                     "per": _per_period(new_tariff.period),
                 },
                 price_kopecks=new_price,
@@ -860,7 +856,7 @@ def subscription_change_tariff(
             % {
                 "old": sub.tariff.name,
                 "new": new_tariff.name,
-                "price": _rub(new_price),
+                "price": format_kopecks(new_price),
                 "per": _per_period(new_tariff.period),
             },
             price_kopecks=charge - refund,
@@ -977,9 +973,9 @@ def subscription_option_quote(*, subscription: Subscription, option: Option) -> 
     first = _option_first_charge(price=price, period=option.period, today=today)
     fmt = {
         "name": option.name,
-        "price": _rub(price),
+        "price": format_kopecks(price),
         "per": _per_period(option.period),
-        "first": _rub(first),
+        "first": format_kopecks(first),
         "days": days_to_month_end(today),
     }
     if price == 0:
@@ -1076,7 +1072,7 @@ def subscription_option_enable(
                 personal_account=account,
                 action=ConsentRecord.Action.OPTION_ENABLE,
                 subject=_("Опция «%(name)s», %(price)s %(per)s")
-                % {"name": option.name, "price": _rub(price), "per": _per_period(option.period)},
+                % {"name": option.name, "price": format_kopecks(price), "per": _per_period(option.period)},
                 price_kopecks=price,
                 text=consent_text,
                 target=f"option:{sub_option.pk}",
@@ -1189,7 +1185,7 @@ def _block_eligibility(*, account: PersonalAccount, days: int | None, today: dt.
     max_days = settings.SUBSCRIPTIONS_VOLUNTARY_BLOCK_MAX_DAYS
     gap = settings.SUBSCRIPTIONS_VOLUNTARY_BLOCK_GAP_DAYS
     fee = _block_fee_per_day(account)
-    fee_words = _("плата %(fee)s в сутки") % {"fee": _rub(fee)} if fee else _("бесплатно")
+    fee_words = _("плата %(fee)s в сутки") % {"fee": format_kopecks(fee)} if fee else _("бесплатно")
     rule = _(
         "Добровольная блокировка — от %(min)s до %(max)s дней, %(fee)s; абонентская плата за эти дни не "
         "списывается. Баланс при включении не должен быть отрицательным. Следующую можно включить не раньше "
@@ -1226,7 +1222,7 @@ def _block_eligibility(*, account: PersonalAccount, days: int | None, today: dt.
     if days:
         consent = _(
             "Я согласен включить добровольную блокировку на %(days)s дн. с %(date)s; плата %(total)s."
-        ) % {"days": days, "date": today.strftime("%d.%m.%Y"), "total": _rub(total)}
+        ) % {"days": days, "date": today.strftime("%d.%m.%Y"), "total": format_kopecks(total)}
     return VoluntaryBlockQuote(
         allowed=not reason,
         reason=reason,
@@ -1459,13 +1455,15 @@ def promised_payment_rule_for(*, personal_account: PersonalAccount) -> _Rule:
 def _promised_eligibility(*, account: PersonalAccount, today: dt.date) -> PromisedPaymentQuote:
     rule = promised_payment_rule_for(personal_account=account)
     fee_words = (
-        _("бесплатно") if not rule.fee_kopecks else _("стоимость %(fee)s") % {"fee": _rub(rule.fee_kopecks)}
+        _("бесплатно")
+        if not rule.fee_kopecks
+        else _("стоимость %(fee)s") % {"fee": format_kopecks(rule.fee_kopecks)}
     )
     rule_text = _(
         "Обещанный платёж — до %(max)s на %(term)s дн., %(fee)s, не чаще одного раза в %(interval)s дн. "
         "По окончании срока сумма списывается со счёта."
     ) % {
-        "max": _rub(rule.max_amount_kopecks),
+        "max": format_kopecks(rule.max_amount_kopecks),
         "term": rule.term_days,
         "fee": fee_words,
         "interval": rule.interval_days,
@@ -1516,7 +1514,7 @@ def _promised_eligibility(*, account: PersonalAccount, today: dt.date) -> Promis
     consent = _(
         "Я беру обещанный платёж до %(max)s до %(date)s включительно; %(date_back)s эта сумма спишется со счёта."
     ) % {
-        "max": _rub(rule.max_amount_kopecks),
+        "max": format_kopecks(rule.max_amount_kopecks),
         "date": due_on.strftime("%d.%m.%Y"),
         "date_back": (due_on + dt.timedelta(days=1)).strftime("%d.%m.%Y"),
     }
@@ -1568,7 +1566,8 @@ def promised_payment_take(
             or not 100 <= amount <= quote.max_amount_kopecks
         ):
             raise DomainError(
-                _("Сумма обещанного платежа — от 1 ₽ до %(max)s.") % {"max": _rub(quote.max_amount_kopecks)},
+                _("Сумма обещанного платежа — от 1 ₽ до %(max)s.")
+                % {"max": format_kopecks(quote.max_amount_kopecks)},
                 field="amount",
             )
         rule = promised_payment_rule_for(personal_account=account)
@@ -1605,7 +1604,7 @@ def promised_payment_take(
             personal_account=account,
             action=ConsentRecord.Action.PROMISED_PAYMENT,
             subject=_("Обещанный платёж %(amount)s до %(date)s")
-            % {"amount": _rub(amount), "date": quote.due_on.strftime("%d.%m.%Y")},
+            % {"amount": format_kopecks(amount), "date": quote.due_on.strftime("%d.%m.%Y")},
             price_kopecks=rule.fee_kopecks,
             text=consent_text,
             target=f"promised_payment:{promised.pk}",
