@@ -14,8 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,14 +42,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:dashboard")
     return render(request, "portal/home.html")
-
-
-def _template_exists(name: str) -> bool:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def _account_or_404(request: HttpRequest, account_id: int) -> PersonalAccount:
@@ -96,7 +86,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "cards": cards,
             "news": news,
-            "bonus_template": "bonus/_balance.html" if _template_exists("bonus/_balance.html") else "",
         },
     )
 
