@@ -97,12 +97,18 @@ def idempotent_call(
     return status, body
 
 
-def idempotency_records_purge(*, older_than_days: int = 30) -> int:
-    """Delete idempotency records older than this (a replay that late is not a double submit)."""
+def idempotency_records_purge(*, older_than_days: int | None = None) -> int:
+    """Delete idempotency records older than this (a replay that late is not a double submit).
+
+    The default window is ``PORTAL_IDEMPOTENCY_RETENTION_DAYS`` (7 days); the nightly task
+    ``kabinet.portal.tasks.purge_idempotency_records`` runs it.
+    """
     import datetime as dt
 
+    from django.conf import settings
     from django.utils import timezone
 
-    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    days = settings.PORTAL_IDEMPOTENCY_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - dt.timedelta(days=days)
     deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
