@@ -10,7 +10,9 @@ class BonusConfig(AppConfig):
     def ready(self) -> None:
         # Points accrue on every credited payment (payments and bonus share a layer and do not import
         # each other's services: the payments app calls its hooks, we register ours here).
-        from kabinet.bonus.services import bonus_accrue_for_payments
-        from kabinet.payments.hooks import payments_credited_hook_register
+        from kabinet.bonus.services import bonus_accrue_for_payments, bonus_reverse_for_refund
+        from kabinet.payments.hooks import payments_credited_hook_register, payments_refunded_hook_register
 
         payments_credited_hook_register(bonus_accrue_for_payments)
+        # ... and are taken back (in proportion) when a payment is refunded.
+        payments_refunded_hook_register(bonus_reverse_for_refund)

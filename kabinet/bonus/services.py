@@ -10,7 +10,8 @@ LedgerTransfer and `kabinet ledger verify` covers it):
   subscriber's personal account, so ``-balance(bonus:liability)`` is what the programme has paid out.
 
 Points are kept in lots (BonusLot), one per accrual, redeemed oldest first; what is left of a lot
-expires ``expiry_days`` after it was earned (task ``bonus_expire``). Invariant, checked by the tests:
+expires ``expiry_days`` after it was earned (task ``bonus_expire``). A refund takes back the points
+of the refunded part (``bonus_reverse_for_refund``, key ``bonus-reversal:<refund>``). Invariant, checked by the tests:
 a member's ledger balance equals the sum of the remaining points of their lots.
 """
 
@@ -33,6 +34,9 @@ from kabinet.billing.services import BONUS_LIABILITY, ledger_account_system, led
 from kabinet.bonus.models import BonusLot, BonusMember, BonusRule
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
+from kabinet.core.models import AuditEvent
+from kabinet.core.money import format_kopecks
+from kabinet.payments.hooks import RefundNote
 
 BONUS_ISSUED = "bonus:issued"
 MEMBER_PREFIX = "bonus:"
@@ -194,6 +198,124 @@ def bonus_accrue_for_payments(payments: Sequence[Any]) -> int:
 
 def bonus_accrue_for_payment(*, payment: Any) -> int:
     return bonus_accrue_for_payments([payment])
+
+
+# --- reversal on refund --------------------------------------------------------------------------
+
+REVERSAL_KEY_PREFIX = "bonus-reversal:"
+
+
+def bonus_reversal_points(
+    *, accrued: int, payment_kopecks: int, refunded_before_kopecks: int, refunded_after_kopecks: int
+) -> int:
+    """Points to take back for one refund: the accrued points in proportion to the money refunded,
+    rounded down (in the subscriber's favour) on the running total. Working on the running total
+    means a payment refunded in several parts gives back exactly the accrued points once it is all
+    refunded, and each part takes at most its share (333 of 1 000 points for a third, then 667)."""
+    if payment_kopecks <= 0 or accrued <= 0:
+        return 0
+    before = min(max(refunded_before_kopecks, 0), payment_kopecks)
+    after = min(max(refunded_after_kopecks, 0), payment_kopecks)
+    return accrued * after // payment_kopecks - accrued * before // payment_kopecks
+
+
+def bonus_reverse_for_refund(*, refund: Any, payment: Any) -> RefundNote | None:
+    """Refund hook (kabinet.payments.hooks): take back the points accrued for the refunded part.
+
+    Called inside the transaction that marks the refund succeeded (``payment.refunded_kopecks``
+    already includes it). Points move from the member back to ``bonus:issued`` with the ledger key
+    ``bonus-reversal:<refund public id>``, once per refund. The member's points never go below zero:
+    points already spent or expired are not taken, and the shortfall is written to the audit log and
+    the payment's timeline. Lots are reduced like a redemption: the payment's own lot first, then the
+    oldest. Returns the timeline note, or None when the payment earned no points."""
+    accrual = LedgerTransfer.objects.filter(key=f"bonus:accrual:payment:{payment.pk}").first()
+    if accrual is None:
+        return None
+    due = bonus_reversal_points(
+        accrued=accrual.amount_kopecks,
+        payment_kopecks=payment.amount_kopecks,
+        refunded_before_kopecks=payment.refunded_kopecks - refund.amount_kopecks,
+        refunded_after_kopecks=payment.refunded_kopecks,
+    )
+    if due <= 0:
+        return None
+    key = f"{REVERSAL_KEY_PREFIX}{refund.public_id}"
+    # The member row is the lock for the member's points, as in redemption and expiry.
+    member = (
+        BonusMember.objects.select_for_update()
+        .select_related("ledger_account")
+        .get(ledger_account_id=accrual.credit_account_id)
+    )
+    audit_target = {"target_type": refund._meta.label_lower, "target_id": refund.pk}
+    if (
+        LedgerTransfer.objects.filter(key=key).exists()
+        or AuditEvent.objects.filter(action="bonus.refund_reversal", **audit_target).exists()
+    ):
+        return None  # reversed already (a replay)
+    balance = ledger_account_balance(ledger_account_id=member.ledger_account_id)
+    taken = min(due, max(balance, 0))
+    shortfall = due - taken
+    amount_text = format_kopecks(refund.amount_kopecks)
+    if taken:
+        left = taken
+        lots = BonusLot.objects.select_for_update().filter(
+            member=member, remaining__gt=0, expired_at__isnull=True
+        )
+        own_first = sorted(lots, key=lambda lot: (lot.key != accrual.key, lot.expires_at, lot.pk))
+        for lot in own_first:
+            take = min(left, lot.remaining)
+            BonusLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
+            left -= take
+            if left == 0:
+                break
+        if left:  # pragma: no cover - lots and ledger disagree: refuse rather than overdraw
+            raise Conflict(_("Баллы временно недоступны, попробуйте позже."))
+        if shortfall:
+            description = _(
+                "Возврат платежа %(amount)s: списаны начисленные за него баллы, кроме уже потраченных (%(n)s)"
+            ) % {"amount": amount_text, "n": shortfall}
+        else:
+            description = _("Возврат платежа %(amount)s: списаны начисленные за него баллы") % {
+                "amount": amount_text
+            }
+        ledger_transfer_post(
+            key=key,
+            debit=member.ledger_account,
+            credit=ledger_account_system(code=BONUS_ISSUED),
+            amount_kopecks=taken,
+            kind=LedgerTransfer.Kind.BONUS,
+            value_date=timezone.localdate(),
+            description=description,
+            ref=str(refund.public_id)[:64],
+            actor=refund.actor,
+            reason=refund.reason,
+        )
+    audit_log(
+        actor=refund.actor,
+        action="bonus.refund_reversal",
+        **audit_target,
+        new={
+            "member": member.user_id,
+            "payment": str(payment.public_id),
+            "accrued": accrual.amount_kopecks,
+            "due": due,
+            "taken": taken,
+            "shortfall": shortfall,
+        },
+        reason=refund.reason,
+    )
+    if shortfall:
+        message = _("Списано бонусных баллов за возврат: %(taken)s из %(due)s (остальные уже потрачены).") % {
+            "taken": taken,
+            "due": due,
+        }
+    else:
+        message = _("Списано бонусных баллов за возврат: %(taken)s.") % {"taken": taken}
+    return RefundNote(
+        kind="bonus_reversed",
+        message=message,
+        data={"refund": str(refund.public_id), "due": due, "taken": taken, "shortfall": shortfall},
+    )
 
 
 # --- redemption ----------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ class PaymentEvent(models.Model):
         REFUNDED = "refunded", _("Возвращён")
         NOTIFICATION = "notification", _("Уведомление банка")
         RECEIPT_SENT = "receipt_sent", _("Квитанция отправлена")
+        BONUS_REVERSED = "bonus_reversed", _("Бонусные баллы списаны")
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -132,12 +133,18 @@ class Refund(TimeStampedModel):
 
 
 class RegistryImport(TimeStampedModel):
-    """One uploaded bank payment registry file and its summary (docs/registries.md)."""
+    """One uploaded bank payment registry file and its summary (docs/registries.md).
+
+    A back-office upload is queued (the file kept in RegistryFile) and imported by a Celery task; the
+    console imports at once. Counters grow chunk by chunk, in the chunk's own transaction."""
 
     class Status(models.TextChoices):
-        PROCESSING = "processing", _("Обрабатывается")
+        QUEUED = "queued", _("В очереди")
+        IMPORTING = "importing", _("Загружается")
         DONE = "done", _("Загружен")
         FAILED = "failed", _("Ошибка")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.IMPORTING)
 
     class Source(models.TextChoices):
         UPLOAD = "upload", _("Загрузка в бэк-офисе")
@@ -150,8 +157,12 @@ class RegistryImport(TimeStampedModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Chunks retried after a deadlock or serialization failure (a concurrent billing run).
+    chunk_retries = models.PositiveIntegerField(default=0)
     lines_total = models.PositiveIntegerField(default=0)
     credited_count = models.PositiveIntegerField(default=0)
     credited_kopecks = models.BigIntegerField(default=0)
@@ -166,6 +177,19 @@ class RegistryImport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"registry {self.file_name} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class RegistryFile(models.Model):
+    """The uploaded bytes of a queued registry, kept in the database so that a worker on any machine
+    can read them (no shared file storage needed). Deleted once the import is done; kept after a
+    failure so the import can be run again."""
+
+    registry_import = models.OneToOneField(RegistryImport, on_delete=models.CASCADE, related_name="upload")
+    data = models.BinaryField()
 
 
 class RegistryLine(models.Model):

@@ -39,7 +39,7 @@ from kabinet.payments.acquirer.interface import (
     AcquirerUnavailable,
     notification_parse,
 )
-from kabinet.payments.hooks import payments_credited_notify
+from kabinet.payments.hooks import payments_credited_notify, payments_refunded_notify
 from kabinet.payments.models import Payment, PaymentEvent, PaymentRules, Refund
 from kabinet.payments.rules import (
     payment_amount_parse,
@@ -681,6 +681,9 @@ def _refund_apply_remote(*, refund_id: int, remote: AcquirerRefund) -> None:
             % {"amount": f"{refund.amount_kopecks // 100},{refund.amount_kopecks % 100:02d} ₽"},
             refund=str(refund.public_id),
         )
+        # Same transaction: the bonus points of the refunded part go back exactly when the money does.
+        for note in payments_refunded_notify(refund=refund, payment=payment):
+            _event(payment, note.kind, note.message, **note.data)
         audit_log(
             actor=refund.actor,
             action="payment.refunded",
