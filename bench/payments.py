@@ -153,7 +153,7 @@ def _session_cpu_seconds(session_ids: set[int]) -> float:
     return total / ticks
 
 
-def _prepare(shop_id: str) -> list[str]:
+def _prepare(shop_id: str, *, card_expiry_year: str = "2030") -> list[str]:
     """10 accounts and NOTIFICATIONS payments authorised at the sandbox. Returns acquirer payment ids."""
     from django.db import transaction
     from django.utils import timezone
@@ -198,7 +198,7 @@ def _prepare(shop_id: str) -> list[str]:
                     card_first6="220000",
                     card_last4=f"{i:04d}",
                     card_expiry_month="12",
-                    card_expiry_year="2030",
+                    card_expiry_year=card_expiry_year,
                     card_type="Mir",
                     card_issuer_country="RU",
                     card_product_code="classic",

@@ -266,7 +266,11 @@ def payment_notification_handle(*, body: Any) -> Payment | None:
             return None
         refund_sync(refund=refund)
         return refund.payment
-    payment = Payment.objects.filter(acquirer_payment_id=notification.object_id).first()
+    payment = (
+        Payment.objects.select_related("personal_account__ledger_account")
+        .filter(acquirer_payment_id=notification.object_id)
+        .first()
+    )
     if payment is None:
         logger.warning("notification for unknown acquirer payment %s", notification.object_id)
         return None
@@ -274,7 +278,10 @@ def payment_notification_handle(*, body: Any) -> Payment | None:
 
 
 def payment_sync(*, payment: Payment) -> Payment:
-    """Ask the acquirer for the payment's state and act on it (capture/cancel/credit). Idempotent."""
+    """Ask the acquirer for the payment's state and act on it (capture/cancel/credit). Idempotent.
+
+    ``payment`` should be freshly read (it is used for the lock-free check of an earlier decision; every
+    write re-reads the row under its lock). Returns the payment as it is after the sync."""
     if not payment.acquirer_payment_id:
         if payment.status == Payment.Status.CREATED:
             _payment_register_at_acquirer(payment, site_url=None)
@@ -283,8 +290,9 @@ def payment_sync(*, payment: Payment) -> Payment:
             return payment
     client = acquirer_client()
     remote = client.payment_get(payment_id=payment.acquirer_payment_id)
+    current = payment
     for _step in range(3):
-        action = _payment_apply_remote(payment_id=payment.pk, remote=remote)
+        action, current = _payment_apply_remote(payment=current, remote=remote)
         if action == "capture":
             try:
                 remote = client.payment_capture(
@@ -301,7 +309,7 @@ def payment_sync(*, payment: Payment) -> Payment:
             )
         else:
             break
-    return Payment.objects.get(pk=payment.pk)
+    return current
 
 
 def _remote_matches(payment: Payment, remote: AcquirerPayment) -> str:
@@ -342,38 +350,36 @@ def _card_lock(fingerprint: str) -> None:
 CARD_LOCK_NAMESPACE = 5150
 
 
-def _payment_decide_capture(*, payment_id: int, remote: AcquirerPayment) -> str:
+def _payment_decide_capture(*, payment: Payment, remote: AcquirerPayment) -> tuple[str, Payment]:
     """The payer authorised the payment (waiting_for_capture): capture it, or cancel it when the card
     breaks a rule. The decision is taken once, under the card's lock and the Payment row lock, and
     recorded (paid_at, card, waiting_for_capture or cancel_reason) before the acquirer is asked, so a
     second payment from the same card sees the first one. Replays find the decision and repeat it."""
-    payment = Payment.objects.get(pk=payment_id)
     mismatch = _remote_matches(payment, remote)
     if mismatch:
         logger.error(
             "acquirer object %s does not match payment %s: %s", remote.id, payment.public_id, mismatch
         )
-        return ""
+        return "", payment
     decided = _payment_capture_decision(payment)
     if decided is not None:
-        return decided
+        return decided, payment
     now = timezone.now()
+    rules = payment_rules_get()  # read before the locks: the transaction stays short
     with transaction.atomic():
         if remote.card is not None:
             _card_lock(remote.card.fingerprint)
-        payment = payment_lock(payment_id=payment_id)
-        decided = _payment_capture_decision(payment)
+        locked = payment_lock(payment_id=payment.pk)
+        decided = _payment_capture_decision(locked)
         if decided is not None:
-            return decided
+            return decided, locked
         refusal = ""
         if remote.card is not None:
-            refusal = payment_card_refusal(
-                payment=payment, card=remote.card, rules=payment_rules_get(), now=now
-            )
+            refusal = payment_card_refusal(payment=locked, card=remote.card, rules=rules, now=now)
         _payment_mark_paid(
-            payment, remote, now=now, extra_fields=["cancel_reason"] if refusal else [], cancel_reason=refusal
+            locked, remote, now=now, extra_fields=["cancel_reason"] if refusal else [], cancel_reason=refusal
         )
-    return "cancel" if refusal else "capture"
+    return ("cancel" if refusal else "capture"), locked
 
 
 def _payment_capture_decision(payment: Payment) -> str | None:
@@ -419,45 +425,43 @@ def _payment_capture_failed(*, payment_id: int, remote: AcquirerPayment) -> None
             _payment_mark_paid(payment, remote, now=timezone.now())
 
 
-def _payment_apply_remote(*, payment_id: int, remote: AcquirerPayment) -> str:
-    """Apply the acquirer's state. Returns "capture"/"cancel" when the caller must ask the acquirer to do
-    that (outside any transaction), "" otherwise. Money moves only under the Payment row lock."""
+def _payment_apply_remote(*, payment: Payment, remote: AcquirerPayment) -> tuple[str, Payment]:
+    """Apply the acquirer's state. Returns ("capture"/"cancel", payment) when the caller must ask the
+    acquirer to do that (outside any transaction), ("", payment) otherwise; the payment as last read.
+    Money moves only under the Payment row lock."""
     if remote.status == "waiting_for_capture":
-        return _payment_decide_capture(payment_id=payment_id, remote=remote)
+        return _payment_decide_capture(payment=payment, remote=remote)
     if remote.status not in ("succeeded", "canceled"):
-        return ""  # pending: the payer has not confirmed yet
+        return "", payment  # pending: the payer has not confirmed yet
+    if payment.transfer_id is not None:
+        return "", payment  # credited already (a transfer is never undone): a replay, nothing to lock
     with transaction.atomic():
-        payment = payment_lock(payment_id=payment_id)
-        mismatch = _remote_matches(payment, remote)
+        locked = payment_lock(payment_id=payment.pk)
+        mismatch = _remote_matches(locked, remote)
         if mismatch:
             logger.error(
-                "acquirer object %s does not match payment %s: %s", remote.id, payment.public_id, mismatch
+                "acquirer object %s does not match payment %s: %s", remote.id, locked.public_id, mismatch
             )
-            return ""
-        if payment.transfer_id is not None:
-            return ""  # credited already: nothing more can happen here (refunds are separate)
+            return "", locked
+        if locked.transfer_id is not None:
+            return "", locked  # credited already: nothing more can happen here (refunds are separate)
         now = timezone.now()
         if remote.status == "succeeded":
-            _record_card(payment, remote)
-            _payment_credit_locked(payment, source_code=CLEARING_ACQUIRER, now=now)
-            return ""
-        if remote.status == "canceled":
-            if payment.status in _ACTIVE:
-                payment.status = Payment.Status.CANCELED
-                if not payment.cancel_reason:
-                    payment.cancel_reason = CANCELLATION_REASONS.get(
-                        remote.cancellation_reason, _("Платёж отменён.")
-                    )
-                fields = ["status", "cancel_reason", *_record_card(payment, remote)]
-                payment.save(update_fields=[*fields, "updated_at"])
-                _event(
-                    payment,
-                    PaymentEvent.Kind.CANCELED,
-                    payment.cancel_reason,
-                    reason=remote.cancellation_reason,
+            card_fields = _record_card(locked, remote)
+            _payment_credit_locked(locked, source_code=CLEARING_ACQUIRER, now=now, extra_fields=card_fields)
+            return "", locked
+        if locked.status in _ACTIVE:
+            locked.status = Payment.Status.CANCELED
+            if not locked.cancel_reason:
+                locked.cancel_reason = CANCELLATION_REASONS.get(
+                    remote.cancellation_reason, _("Платёж отменён.")
                 )
-            return ""
-        return ""  # pending: the payer has not confirmed yet
+            fields = ["status", "cancel_reason", *_record_card(locked, remote)]
+            locked.save(update_fields=[*fields, "updated_at"])
+            _event(
+                locked, PaymentEvent.Kind.CANCELED, locked.cancel_reason, reason=remote.cancellation_reason
+            )
+        return "", locked
 
 
 def payment_credit(*, payment: Payment, source_code: str = CLEARING_ACQUIRER, actor: Any = None) -> Payment:
@@ -467,27 +471,36 @@ def payment_credit(*, payment: Payment, source_code: str = CLEARING_ACQUIRER, ac
     with transaction.atomic():
         locked = payment_lock(payment_id=payment.pk)
         _payment_credit_locked(locked, source_code=source_code, now=timezone.now(), actor=actor)
-    return Payment.objects.get(pk=payment.pk)
+    return locked
 
 
 def _payment_credit_locked(
-    payment: Payment, *, source_code: str, now: dt.datetime, actor: Any = None
+    payment: Payment,
+    *,
+    source_code: str,
+    now: dt.datetime,
+    actor: Any = None,
+    extra_fields: list[str] | None = None,
 ) -> None:
-    """Credit under the Payment row lock. The ledger transfer is posted LAST: it updates the hot
-    clearing account's balance row, whose lock is then held only until the commit."""
+    """Credit under the Payment row lock. The ledger transfer is posted LAST, followed by one UPDATE of
+    the payment: the transfer updates the hot clearing account's balance row, whose lock is then held
+    only until the commit. Only changed fields are written (``extra_fields``: others the caller set)."""
     if payment.transfer_id is not None:
         return
     account = payment.personal_account
+    fields = ["status", "credited_at", "transfer", "updated_at", *(extra_fields or [])]
     events = []
     if payment.paid_at is None:
         payment.paid_at = now
+        fields.append("paid_at")
         events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.PAID, message=payment.card_mask))
+    if payment.cancel_reason:
+        payment.cancel_reason = ""
+        fields.append("cancel_reason")
     payment.status = Payment.Status.SUCCEEDED
-    payment.cancel_reason = ""
     payment.credited_at = now
     events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.CREDITED, message=account.number))
     PaymentEvent.objects.bulk_create(events)
-    payment.save()
     payments_credited_notify(payments=[payment])  # bonus accrual (kabinet.payments.hooks; PAY-B)
     audit_log(
         actor=actor,
@@ -511,7 +524,7 @@ def _payment_credit_locked(
         actor=actor,
     )
     payment.transfer = result.transfer
-    Payment.objects.filter(pk=payment.pk).update(transfer=result.transfer)
+    payment.save(update_fields=fields)
     # Only an account stopped for debt can be restored (the billing service re-checks under its lock).
     if account.status == PersonalAccount.Status.BLOCKED_DEBT and personal_account_unblock_if_paid(
         personal_account=account, actor=actor

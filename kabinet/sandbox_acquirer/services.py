@@ -178,12 +178,10 @@ def idempotent(
     if previous is not None:
         return previous
     try:
+        # A concurrent request with this key: our insert of the key waits for its commit and then
+        # fails on the unique key, rolling back what we did; the caller gets the first response.
         with transaction.atomic():
             status, response = operation()
-            again = stored()  # a concurrent request with this key may have committed while we waited
-            if again is not None:
-                transaction.set_rollback(True)
-                return again
             SandboxIdempotenceKey.objects.create(
                 shop_id=shop_id,
                 key=key,
@@ -357,7 +355,7 @@ def sandbox_payment_capture(*, shop_id: str, payment_id: str, body: Any) -> Sand
         payment.amount_kopecks = amount
     payment.status = SandboxPayment.Status.SUCCEEDED
     payment.captured_at = timezone.now()
-    payment.save()
+    payment.save(update_fields=["status", "captured_at", "amount_kopecks"])
     sandbox_notify(event="payment.succeeded", payment=payment)
     return payment
 
