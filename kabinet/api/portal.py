@@ -198,7 +198,7 @@ def dashboard(request: HttpRequest) -> list[DashboardAccountOut]:
             number=c.account.number,
             service_kind=c.account.service_kind,
             status=c.account.status,
-            status_name=str(c.account.get_status_display()),
+            status_name=c.account.status_label,
             status_reason=c.account.status_reason,
             balance_kopecks=c.balance_kopecks,
             daily_rate_kopecks=c.forecast.daily_rate_kopecks,

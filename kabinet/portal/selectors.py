@@ -11,9 +11,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -21,13 +23,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.billing.models import (
+    LedgerAccount,
     LedgerTransfer,
     PersonalAccount,
+    PersonalAccountLink,
     Subscription,
     SubscriptionOption,
 )
 from kabinet.billing.selectors import ledger_transfers_for_account, personal_account_list_for_user
-from kabinet.catalog.models import Period
+from kabinet.catalog.models import Period, ServiceKind, Tariff
 from kabinet.core.exceptions import NotFound
 from kabinet.subscriptions.calendar import days_in_month, next_month_start
 
@@ -103,36 +107,55 @@ FORECAST_HORIZON_DAYS = 730
 def _days_covered(*, available: int, daily_kopecks: int, monthly_kopecks: int, today: dt.date) -> int:
     """Whole days from today the money lasts, following the billing run's calendar: daily fees every
     day, monthly fees in advance on the 1st; service stops on the first day a charge takes the
-    available money (balance + credit limit) below zero. Capped at FORECAST_HORIZON_DAYS."""
+    available money (balance + credit limit) below zero. Capped at FORECAST_HORIZON_DAYS.
+
+    Walks month by month (at most 25 steps), not day by day: the dashboard computes this for every
+    account on every view."""
     if available < 0:
         return 0
-    day = today
-    for _step in range(FORECAST_HORIZON_DAYS):
-        day += dt.timedelta(days=1)
-        available -= daily_kopecks + (monthly_kopecks if day.day == 1 else 0)
+    if not daily_kopecks:
+        # Monthly fees only: the money lasts until the day before the first 1st it does not cover.
+        first = next_month_start(today)
+        covered_firsts = available // monthly_kopecks if monthly_kopecks else FORECAST_HORIZON_DAYS
+        day = first
+        for _month in range(min(covered_firsts, FORECAST_HORIZON_DAYS // 28 + 1)):
+            day = next_month_start(day)
+        return min((day - today).days - 1, FORECAST_HORIZON_DAYS)
+    covered = 0  # days after today already paid for
+    day = today  # the last covered day
+    while covered < FORECAST_HORIZON_DAYS:
+        first = next_month_start(day)
+        plain_days = (first - day).days - 1  # days before the next 1st: the daily fee only
+        affordable = available // daily_kopecks
+        if affordable < plain_days:
+            return min(covered + affordable, FORECAST_HORIZON_DAYS)
+        available -= plain_days * daily_kopecks
+        covered += plain_days
+        available -= daily_kopecks + monthly_kopecks  # the 1st: daily and monthly fees
         if available < 0:
-            return (day - today).days - 1
-        if not daily_kopecks and available < monthly_kopecks:
-            # Monthly fees only: nothing changes until the next 1st, when it will not be covered.
-            return (next_month_start(day) - today).days - 1
+            return min(covered, FORECAST_HORIZON_DAYS)
+        covered += 1
+        day = first
     return FORECAST_HORIZON_DAYS
 
 
-def forecast_for_account(
-    *, personal_account: PersonalAccount, balance_kopecks: int | None = None, today: dt.date | None = None
+def forecast_compute(
+    *,
+    status: str,
+    balance_kopecks: int,
+    credit_limit_kopecks: int,
+    charges: Iterable[tuple[str, int]],
+    today: dt.date,
 ) -> Forecast:
-    """Forecast from prefetched subscriptions (``personal_accounts_with_services_for_user``): no queries.
+    """Forecast of an account from its recurring charges ((period, price) of active subscriptions and
+    their active day/month options): no queries.
 
     Daily rate (shown) = the sum of daily prices + the sum of monthly prices / days in the current month.
     Days left follow the run's calendar: daily fees every day (next: tomorrow), monthly fees in advance
-    on the first of the month.
+    on the first of the month. An account that is not active is not charged.
     """
-    today = today or timezone.localdate()
-    if balance_kopecks is None:
-        balance_kopecks = personal_account.ledger_account.balance_kopecks
-    charges: list[tuple[str, int]] = []
-    if personal_account.status == PersonalAccount.Status.ACTIVE:
-        charges = _charges(getattr(personal_account, "live_subscriptions", ()))
+    if status != PersonalAccount.Status.ACTIVE:
+        return Forecast(0, None, None, None, 0)
     month_days = days_in_month(today)
     rate = Fraction(0)
     daily_sum = monthly_sum = 0
@@ -145,7 +168,7 @@ def forecast_for_account(
             monthly_sum += price
     if rate == 0:
         return Forecast(0, None, None, None, 0)
-    available = balance_kopecks + personal_account.credit_limit_kopecks
+    available = balance_kopecks + credit_limit_kopecks
     days_left = _days_covered(
         available=available, daily_kopecks=daily_sum, monthly_kopecks=monthly_sum, today=today
     )
@@ -165,12 +188,74 @@ def forecast_for_account(
     )
 
 
+def forecast_for_account(
+    *, personal_account: PersonalAccount, balance_kopecks: int | None = None, today: dt.date | None = None
+) -> Forecast:
+    """Forecast from prefetched subscriptions (``personal_accounts_with_services_for_user``): no queries."""
+    if balance_kopecks is None:
+        balance_kopecks = personal_account.ledger_account.balance_kopecks
+    return forecast_compute(
+        status=personal_account.status,
+        balance_kopecks=balance_kopecks,
+        credit_limit_kopecks=personal_account.credit_limit_kopecks,
+        charges=_charges(getattr(personal_account, "live_subscriptions", ())),
+        today=today or timezone.localdate(),
+    )
+
+
+@dataclass(frozen=True)
+class CardAccount:
+    """The personal account as the dashboard shows it (plain values, not a model instance)."""
+
+    id: int
+    number: str
+    service_kind: str
+    status: str
+    status_reason: str
+    credit_limit_kopecks: int
+    address: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def service_label(self) -> str:
+        return str(ServiceKind(self.service_kind).label)
+
+    @property
+    def status_label(self) -> str:
+        return str(PersonalAccount.Status(self.status).label)
+
+
+@dataclass(frozen=True)
+class CardSubscription:
+    id: int
+    status: str
+    period: str
+    price_kopecks: int
+    tariff_name: str
+    # Sums of the active options' recurring prices by period (one-off options are not recurring).
+    options_daily_kopecks: int
+    options_monthly_kopecks: int
+
+    def charges(self) -> list[tuple[str, int]]:
+        if self.status != Subscription.Status.ACTIVE:
+            return []
+        charges = [(self.period, self.price_kopecks)]
+        if self.options_daily_kopecks:
+            charges.append((Period.DAY, self.options_daily_kopecks))
+        if self.options_monthly_kopecks:
+            charges.append((Period.MONTH, self.options_monthly_kopecks))
+        return charges
+
+
 @dataclass
 class AccountCard:
-    account: PersonalAccount
+    account: CardAccount
     balance_kopecks: int
     forecast: Forecast
-    subscriptions: list[Subscription] = field(default_factory=list)
+    subscriptions: list[CardSubscription] = field(default_factory=list)
 
     @property
     def is_blocked(self) -> bool:
@@ -188,20 +273,126 @@ class AccountCard:
 
     @property
     def tariff_names(self) -> list[str]:
-        return [sub.tariff.name for sub in self.subscriptions]
+        return [sub.tariff_name for sub in self.subscriptions]
+
+
+# The dashboard is the page every subscriber opens after login, so its read is one hand-written
+# statement (accounts, balances, live subscriptions, tariff names and option sums), not three ORM
+# queries: ORM query compilation cost more than the database work (see docs/benchmarks.md).
+# Table and column names come from the models' metadata; values are always parameters.
+_DASHBOARD_SQL = """
+SELECT pa.{pa_id}, pa.{pa_number}, pa.{pa_kind}, pa.{pa_status}, pa.{pa_reason}, pa.{pa_credit},
+       pa.{pa_address}, la.{la_balance},
+       s.{s_id}, s.{s_status}, s.{s_period}, s.{s_price}, t.{t_name},
+       (SELECT COALESCE(SUM(o.{o_price}), 0) FROM {options} o
+         WHERE o.{o_sub} = s.{s_id} AND o.{o_status} = %s AND o.{o_period} = %s),
+       (SELECT COALESCE(SUM(o.{o_price}), 0) FROM {options} o
+         WHERE o.{o_sub} = s.{s_id} AND o.{o_status} = %s AND o.{o_period} = %s)
+FROM {links} l
+JOIN {accounts} pa ON pa.{pa_id} = l.{l_account}
+JOIN {ledger} la ON la.{la_id} = pa.{pa_ledger}
+LEFT JOIN {subscriptions} s ON s.{s_account} = pa.{pa_id} AND s.{s_status} IN (%s, %s)
+LEFT JOIN {tariffs} t ON t.{t_id} = s.{s_tariff}
+WHERE l.{l_user} = %s
+ORDER BY pa.{pa_kind}, pa.{pa_number}, s.{s_id}
+"""
+
+
+@cache
+def _dashboard_sql() -> str:
+    def col(model: Any, name: str) -> str:
+        return connection.ops.quote_name(model._meta.get_field(name).column)
+
+    def table(model: Any) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    pa, s, o = PersonalAccount, Subscription, SubscriptionOption
+    return _DASHBOARD_SQL.format(
+        links=table(PersonalAccountLink),
+        accounts=table(pa),
+        ledger=table(LedgerAccount),
+        subscriptions=table(s),
+        tariffs=table(Tariff),
+        options=table(o),
+        l_account=col(PersonalAccountLink, "personal_account"),
+        l_user=col(PersonalAccountLink, "user"),
+        pa_id=col(pa, "id"),
+        pa_number=col(pa, "number"),
+        pa_kind=col(pa, "service_kind"),
+        pa_status=col(pa, "status"),
+        pa_reason=col(pa, "status_reason"),
+        pa_credit=col(pa, "credit_limit_kopecks"),
+        pa_address=col(pa, "address"),
+        pa_ledger=col(pa, "ledger_account"),
+        la_id=col(LedgerAccount, "id"),
+        la_balance=col(LedgerAccount, "balance_kopecks"),
+        s_id=col(s, "id"),
+        s_status=col(s, "status"),
+        s_period=col(s, "period"),
+        s_price=col(s, "price_kopecks"),
+        s_account=col(s, "personal_account"),
+        s_tariff=col(s, "tariff"),
+        t_id=col(Tariff, "id"),
+        t_name=col(Tariff, "name"),
+        o_price=col(o, "price_kopecks"),
+        o_sub=col(o, "subscription"),
+        o_status=col(o, "status"),
+        o_period=col(o, "period"),
+    )
 
 
 def dashboard_cards_for_user(*, user: Any, today: dt.date | None = None) -> list[AccountCard]:
-    """Every account of the user with balance, status and forecast: 3 queries whatever their number."""
-    cards = []
-    for account in personal_accounts_with_services_for_user(user=user):
-        balance = account.ledger_account.balance_kopecks
+    """Every account of the user with balance, status, live subscriptions and forecast: one query
+    whatever their number."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    today = today or timezone.localdate()
+    active_option = SubscriptionOption.Status.ACTIVE
+    params = [active_option, Period.DAY, active_option, Period.MONTH, *_LIVE_SUBSCRIPTION_STATUSES, user.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(_dashboard_sql(), params)
+        rows = cursor.fetchall()
+    cards: list[AccountCard] = []
+    by_id: dict[int, tuple[CardAccount, int, list[CardSubscription]]] = {}
+    for row in rows:
+        account_id = row[0]
+        if account_id not in by_id:
+            account = CardAccount(
+                id=account_id,
+                number=row[1],
+                service_kind=row[2],
+                status=row[3],
+                status_reason=row[4],
+                credit_limit_kopecks=row[5],
+                address=row[6],
+            )
+            by_id[account_id] = (account, row[7], [])
+        if row[8] is not None:
+            by_id[account_id][2].append(
+                CardSubscription(
+                    id=row[8],
+                    status=row[9],
+                    period=row[10],
+                    price_kopecks=row[11],
+                    tariff_name=row[12] or "",
+                    options_daily_kopecks=int(row[13]),
+                    options_monthly_kopecks=int(row[14]),
+                )
+            )
+    for account, balance, subscriptions in by_id.values():
+        charges = [charge for sub in subscriptions for charge in sub.charges()]
         cards.append(
             AccountCard(
                 account=account,
                 balance_kopecks=balance,
-                forecast=forecast_for_account(personal_account=account, balance_kopecks=balance, today=today),
-                subscriptions=list(getattr(account, "live_subscriptions", [])),
+                forecast=forecast_compute(
+                    status=account.status,
+                    balance_kopecks=balance,
+                    credit_limit_kopecks=account.credit_limit_kopecks,
+                    charges=charges,
+                    today=today,
+                ),
+                subscriptions=subscriptions,
             )
         )
     return cards

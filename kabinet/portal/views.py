@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,10 +23,12 @@ from django.views.decorators.http import require_POST
 from kabinet.billing import services_links
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.exceptions import DomainError, NotFound
+from kabinet.core.reverse_cache import reverse_memo, reverse_with_id
 from kabinet.news.selectors import AccountFacts, news_for_accounts
 from kabinet.portal import exports
 from kabinet.portal.forms import AttachCodeForm, AttachStartForm, HistoryFilterForm
 from kabinet.portal.selectors import (
+    AccountCard,
     HistoryFilter,
     dashboard_cards_for_user,
     history_lines_all,
@@ -51,23 +54,35 @@ def _account_or_404(request: HttpRequest, account_id: int) -> PersonalAccount:
         raise Http404(exc.message) from exc
 
 
-def _pay_url(account: PersonalAccount) -> str:
-    """PAY-A's card payment page for this account, if the payments app has it."""
-    from django.urls import NoReverseMatch
-
+def _pay_url(account_number: str) -> str:
+    """The card payment page for this account, if the payments app has it."""
     for name in ("payments:cabinet_pay", "payments:pay"):
-        try:
-            return reverse(name) + f"?account={account.number}"
-        except NoReverseMatch:
-            continue
+        path = reverse_memo(name)
+        if path:
+            return f"{path}?{urlencode({'account': account_number})}"
     return ""
+
+
+def _card_links(card: AccountCard) -> dict[str, str]:
+    pk = card.account.pk
+    return {
+        "account": reverse_with_id("portal:account", pk),
+        "history": reverse_with_id("portal:history", pk),
+        "promised_payment": reverse_with_id("portal:promised_payment", pk),
+        "voluntary_block": reverse_with_id("portal:voluntary_block", pk),
+        "pay": _pay_url(card.account.number),
+    }
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    if not request.session.get(PHONE_ATTACH_SESSION_FLAG):
+    # A mobile account of the user's verified phone attaches itself: checked once per session and
+    # again whenever the verified phone changes (e.g. verified in the profile mid-session).
+    user = request.user
+    verified_phone = (getattr(user, "phone", "") or "") if getattr(user, "phone_verified", False) else ""
+    if request.session.get(PHONE_ATTACH_SESSION_FLAG) != [verified_phone]:
         attached = services_links.personal_account_attach_by_verified_phone(user=request.user)
-        request.session[PHONE_ATTACH_SESSION_FLAG] = True
+        request.session[PHONE_ATTACH_SESSION_FLAG] = [verified_phone]
         for account in attached:
             messages.success(
                 request,
@@ -78,14 +93,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     news = news_for_accounts(
         accounts=[AccountFacts(service_kind=c.account.service_kind, address=c.account.address) for c in cards]
     )
-    for card in cards:
-        card.pay_url = _pay_url(card.account)  # type: ignore[attr-defined]
     return render(
         request,
         "portal/dashboard.html",
         {
-            "cards": cards,
+            "cards": [(card, _card_links(card)) for card in cards],
             "news": news,
+            "attach_url": reverse_memo("portal:attach"),
         },
     )
 

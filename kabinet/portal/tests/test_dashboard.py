@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.tests.factories import (
@@ -17,8 +19,15 @@ from kabinet.billing.tests.factories import (
     SubscriptionOptionFactory,
     TariffFactory,
 )
-from kabinet.portal.selectors import dashboard_cards_for_user, forecast_for_account
+from kabinet.portal.selectors import (
+    FORECAST_HORIZON_DAYS,
+    _days_covered,
+    dashboard_cards_for_user,
+    forecast_for_account,
+    personal_account_with_services_for_user,
+)
 from kabinet.portal.tests.conftest import logged_in, make_subscriber, pay
+from kabinet.subscriptions.calendar import next_month_start
 
 pytestmark = pytest.mark.django_db
 
@@ -56,14 +65,40 @@ def test_dashboard_query_count_is_the_same_for_1_and_5_accounts(django_assert_nu
     assert response.content.decode().count('class="card account-card"') == 5
 
 
-def test_dashboard_selector_runs_three_queries(django_assert_num_queries):
+def test_dashboard_selector_runs_one_query(django_assert_num_queries):
     # given: 5 accounts with a monthly tariff, an option and a daily tariff each
     user = make_subscriber("fixed@example.com")
     _accounts(user, 5)
-    # when / then: accounts, subscriptions, options
-    with django_assert_num_queries(3):
+    # when / then: accounts, balances, subscriptions, tariffs and option sums in one statement
+    with django_assert_num_queries(1):
         cards = dashboard_cards_for_user(user=user, today=dt.date(2026, 11, 25))
     assert [len(c.subscriptions) for c in cards] == [2, 2, 2, 2, 2]
+    # 8 ₽/day + (415 ₽ + the 150 ₽ option) / 30 days: the option is counted
+    assert [c.forecast.daily_rate_kopecks for c in cards] == [2684] * 5
+    assert sorted(c.balance_kopecks for c in cards) == [10000, 20000, 30000, 40000, 50000]
+    assert [c.account.number for c in cards] == sorted(c.account.number for c in cards)
+
+
+def test_dashboard_selector_ignores_ended_and_one_off_options_and_other_users_accounts(owner):
+    # given: an ended option, a one-off option, and another subscriber's account
+    account = PersonalAccountFactory(customer=owner.customer, service_kind="internet")
+    sub = SubscriptionFactory(
+        personal_account=account, tariff=TariffFactory(period="month", price_kopecks=30000)
+    )
+    SubscriptionOptionFactory(subscription=sub, option=OptionFactory(period="day", price_kopecks=1000))
+    SubscriptionOptionFactory(
+        subscription=sub, option=OptionFactory(period="month", price_kopecks=5000), status="ended"
+    )
+    SubscriptionOptionFactory(subscription=sub, option=OptionFactory(period="once", price_kopecks=7000))
+    other = make_subscriber("other-dashboard@example.com")
+    PersonalAccountFactory(customer=other.customer)
+    # when
+    cards = dashboard_cards_for_user(user=owner, today=dt.date(2026, 11, 25))
+    # then: 300 ₽ / 30 days + 10 ₽ a day; the ended and the one-off options cost nothing a day
+    assert [c.account.pk for c in cards] == [account.pk]
+    assert cards[0].forecast.daily_rate_kopecks == 2000
+    assert cards[0].subscriptions[0].options_daily_kopecks == 1000
+    assert cards[0].subscriptions[0].options_monthly_kopecks == 0
 
 
 def test_dashboard_shows_each_account_balance_and_status(owner, owner_account):
@@ -157,12 +192,43 @@ def test_forecast_of_a_blocked_account_or_negative_balance(owner):
     assert cards[blocked.pk].forecast.next_charge_date is None
     assert cards[debtor.pk].forecast.days_left == 0
     assert cards[debtor.pk].forecast.enough_until == dt.date(2026, 11, 25)
+    debtor_with_services = personal_account_with_services_for_user(user=owner, personal_account_id=debtor.pk)
     assert (
         forecast_for_account(
-            personal_account=cards[debtor.pk].account, balance_kopecks=1600, today=dt.date(2026, 11, 25)
+            personal_account=debtor_with_services, balance_kopecks=1600, today=dt.date(2026, 11, 25)
         ).days_left
         == 2
     )
+
+
+def _days_covered_day_by_day(*, available: int, daily: int, monthly: int, today: dt.date) -> int:
+    """The billing calendar walked one day at a time: the reference for the month-by-month walk."""
+    if available < 0:
+        return 0
+    day = today
+    for _step in range(FORECAST_HORIZON_DAYS):
+        day += dt.timedelta(days=1)
+        available -= daily + (monthly if day.day == 1 else 0)
+        if available < 0:
+            return (day - today).days - 1
+        if not daily and available < monthly:
+            return (next_month_start(day) - today).days - 1
+    return FORECAST_HORIZON_DAYS
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    available=st.integers(min_value=-1000, max_value=5_000_000),
+    daily=st.integers(min_value=0, max_value=5000),
+    monthly=st.integers(min_value=0, max_value=200_000),
+    today=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2030, 12, 31)),
+)
+def test_days_covered_matches_the_day_by_day_calendar(available, daily, monthly, today):
+    if daily == 0 and monthly == 0:
+        return  # no charges: no forecast
+    assert _days_covered(
+        available=available, daily_kopecks=daily, monthly_kopecks=monthly, today=today
+    ) == _days_covered_day_by_day(available=available, daily=daily, monthly=monthly, today=today)
 
 
 def test_dashboard_quick_actions_link_to_pay_promised_payment_and_tariff(owner, owner_account):
