@@ -23,6 +23,7 @@ ACCOUNT_FORMS = {
     "signup": "kabinet.identity.forms.EmailSignupForm",
     "reset_password": "kabinet.identity.forms.EmailPasswordResetForm",
     "request_login_code": "kabinet.identity.forms.RequestLoginCodeForm",
+    "set_password": "kabinet.identity.forms.SetPasswordForm",
 }
 # Unconfirmed email users cannot log in: our login stage (kabinet.identity.stages) makes verification
 # mandatory for them and answers with "confirm your email"; global "mandatory" would demand an email
@@ -58,6 +59,13 @@ ACCOUNT_RATE_LIMITS = {
     "kabinet_phone_code_verify": "20/m/ip",
     "kabinet_corporate_signup": "5/m/ip",
 }
+
+# Sensitive changes need a session authenticated (login or reauthentication) in the last 10 minutes:
+# phone (our /profile/phone/ and the API), email addresses and social links (allauth, through
+# AccountAdapter.is_reauthentication_required), a first password. Two-factor settings keep allauth's
+# own rule: an explicit reauthentication within the same window. See kabinet.identity.reauth.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 
 # --- Social networks, two-factor, passkeys, sessions, app API (helper ID-B) ------------------------
 # A provider appears on the login page and in the profile only when its client id is set.

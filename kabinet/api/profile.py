@@ -1,8 +1,14 @@
-"""/api/v1/profile: the subscriber's contacts and language, and notification preferences."""
+"""/api/v1/profile: the subscriber's contacts and language, and notification preferences.
+
+Changing the phone needs a session authenticated in the last 10 minutes (kabinet.identity.reauth): a
+stale one gets 403 ``reauthentication_required``; the app then calls
+``POST /_allauth/app/v1/auth/reauthenticate`` with the password (or logs in again) and repeats.
+"""
 
 from __future__ import annotations
 
 from allauth.core import ratelimit
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -12,6 +18,7 @@ from kabinet.api.auth import SUBSCRIBER_AUTH, request_user
 from kabinet.core.exceptions import DomainError
 from kabinet.core.phones import PhoneInputError, normalize_phone
 from kabinet.identity import services as identity_services
+from kabinet.identity.reauth import recent_authentication_check
 from kabinet.notifications.services import notification_preferences_get, notification_preferences_update
 
 router = Router(tags=["profile"], auth=SUBSCRIBER_AUTH)
@@ -72,6 +79,14 @@ def _too_many() -> DomainError:
     return error
 
 
+def _require_recent_authentication(request: HttpRequest) -> None:
+    # The app's session token has its own session (where its logins are recorded); else the browser's.
+    token = request.headers.get("X-Session-Token")
+    found = authenticate_by_x_session_token(token) if token else None
+    session = found[1] if found else request.session
+    recent_authentication_check(session=session, user=request_user(request))
+
+
 @router.get("", response=ProfileOut, summary="Contacts, language and customer of the subscriber")
 def profile(request: HttpRequest) -> ProfileOut:
     return _profile_out(request)
@@ -107,6 +122,7 @@ def notifications_put(request: HttpRequest, payload: PreferencesIn) -> Preferenc
     "/phone", response={202: PhoneCodeSentOut}, summary="Send a code to a new phone number (step 1 of 2)"
 )
 def phone_change_start(request: HttpRequest, payload: PhoneIn) -> Status:
+    _require_recent_authentication(request)
     phone = _phone(payload.phone)
     if not ratelimit.consume(request, action="kabinet_phone_code_request", key=phone):
         raise _too_many()
@@ -120,6 +136,7 @@ def phone_change_start(request: HttpRequest, payload: PhoneIn) -> Status:
     summary="The code from the SMS makes the new number the login (step 2)",
 )
 def phone_change_confirm(request: HttpRequest, payload: PhoneConfirmIn) -> ProfileOut:
+    _require_recent_authentication(request)
     phone = _phone(payload.phone)
     if not ratelimit.consume(request, action="kabinet_phone_code_verify"):
         raise _too_many()

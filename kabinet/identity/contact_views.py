@@ -21,6 +21,7 @@ from kabinet.core.phones import format_phone
 from kabinet.identity import services
 from kabinet.identity.forms import AccessibleFormMixin, RuPhoneField
 from kabinet.identity.models import User
+from kabinet.identity.reauth import recent_authentication_required
 
 SESSION_PHONE_CHANGE = "kabinet_phone_change"  # the new number (E.164) a code was sent to
 
@@ -45,6 +46,7 @@ def _too_many() -> str:
 
 
 @login_required
+@recent_authentication_required
 def phone_change(request: HttpRequest) -> HttpResponseBase:
     """/profile/phone/: step 1 (the new number, an SMS goes to it) and step 2 (the code)."""
     user: User = request.user  # type: ignore[assignment]

@@ -35,19 +35,22 @@ def deactivation_confirm_method(*, user: User) -> str:
     return "sms" if user.phone else "password"
 
 
-def _code_key(user: User) -> str:
-    return f"identity:deactivate-code:{user.pk}"
+def _code_key(user: User, purpose: str) -> str:
+    return f"identity:{purpose}-code:{user.pk}"
 
 
 def _code_hash(user: User, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{user.pk}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def deactivation_code_send(*, user: User) -> None:
-    """Send a 6-digit SMS code that confirms switching the cabinet off (valid 5 minutes)."""
+def user_sms_code_send(*, user: User, purpose: str, text: str) -> None:
+    """Send a 6-digit code (valid 5 minutes) to the subscriber's own phone; ``text`` has ``%(code)s``.
+
+    ``purpose`` keeps codes apart ("deactivate", "reauthenticate"): one is never accepted for the other.
+    """
     if not user.phone:
         raise DomainError(_("У вас не указан телефон для SMS-кода."), code="no_phone")
-    state = cache.get(_code_key(user))
+    state = cache.get(_code_key(user, purpose))
     now = timezone.now().timestamp()
     if state and now - state["sent_at"] < CODE_RESEND_SECONDS:
         wait = int(CODE_RESEND_SECONDS - (now - state["sent_at"])) + 1
@@ -57,15 +60,19 @@ def deactivation_code_send(*, user: User) -> None:
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
     cache.set(
-        _code_key(user), {"hash": _code_hash(user, code), "sent_at": now, "attempts": 0}, CODE_TTL_SECONDS
+        _code_key(user, purpose),
+        {"hash": _code_hash(user, code), "sent_at": now, "attempts": 0},
+        CODE_TTL_SECONDS,
     )
     from kabinet.notifications.sms import sms_send
 
-    sms_send(to=user.phone, text=_("Летай: код для отключения личного кабинета %(code)s.") % {"code": code})
+    sms_send(to=user.phone, text=text % {"code": code})
 
 
-def _check_code(*, user: User, code: str) -> None:
-    state = cache.get(_code_key(user))
+def user_sms_code_check(*, user: User, purpose: str, code: str) -> None:
+    """Raise DomainError unless ``code`` is the one last sent for ``purpose``; a right code is used up."""
+    key = _code_key(user, purpose)
+    state = cache.get(key)
     if not state:
         raise DomainError(
             _("Код истёк или не запрашивался. Запросите новый код."), code="code_expired", field="code"
@@ -76,9 +83,16 @@ def _check_code(*, user: User, code: str) -> None:
         )
     if not hmac.compare_digest(state["hash"], _code_hash(user, code.strip())):
         state["attempts"] += 1
-        cache.set(_code_key(user), state, CODE_TTL_SECONDS)
+        cache.set(key, state, CODE_TTL_SECONDS)
         raise DomainError(_("Неверный код."), code="code_wrong", field="code")
-    cache.delete(_code_key(user))
+    cache.delete(key)
+
+
+def deactivation_code_send(*, user: User) -> None:
+    """Send a 6-digit SMS code that confirms switching the cabinet off (valid 5 minutes)."""
+    user_sms_code_send(
+        user=user, purpose="deactivate", text=_("Летай: код для отключения личного кабинета %(code)s.")
+    )
 
 
 def deactivation_confirm(*, user: User, password: str = "", code: str = "") -> None:
@@ -87,7 +101,7 @@ def deactivation_confirm(*, user: User, password: str = "", code: str = "") -> N
         if not password or not user.check_password(password):
             raise DomainError(_("Неверный пароль."), code="password_wrong", field="password")
     else:
-        _check_code(user=user, code=code)
+        user_sms_code_check(user=user, purpose="deactivate", code=code)
 
 
 def user_sessions_end(*, user: User) -> int:

@@ -6,6 +6,9 @@ import re
 from typing import Any
 
 from allauth.account import forms as allauth_forms
+from allauth.account.adapter import get_adapter
+from allauth.core import context
+from allauth.core.exceptions import ReauthenticationRequired
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -15,6 +18,7 @@ from kabinet.core.phones import PhoneInputError, normalize_phone
 from kabinet.customers.validators import validate_inn, validate_kpp, validate_ogrn
 from kabinet.identity import services
 from kabinet.identity.models import User
+from kabinet.identity.reauth import recently_authenticated
 
 ACCOUNT_NUMBER_LOGIN_MESSAGE = _(
     "Вход по номеру лицевого счёта не поддерживается: войдите по номеру телефона или электронной почте."
@@ -307,3 +311,19 @@ class CorporateSignupForm(NewPasswordForm):
             contact_phone=d["contact_phone"],
             contact_email=d["contact_email"],
         )
+
+
+class SetPasswordForm(allauth_forms.SetPasswordForm):
+    """A first password (a subscriber registered without one) needs a fresh session: otherwise a stolen
+    session could set a password and keep the cabinet. allauth's middleware turns the exception into
+    the reauthentication page (an SMS code for these subscribers) and back."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = context.request
+        if (
+            request is not None
+            and not recently_authenticated(session=request.session, user=self.user)
+            and get_adapter(request).get_reauthentication_methods(self.user)
+        ):
+            raise ReauthenticationRequired()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.identity import contact_views, language, security_views, views
+from kabinet.identity import contact_views, language, reauth_views, security_views, views
 
 app_name = "identity"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("profile/", security_views.profile, name="profile"),
     # Security extras, data download, switching the cabinet off (kabinet.identity.security_views).
     path("profile/phone/", contact_views.phone_change, name="phone_change"),
+    path("profile/reauthenticate/sms/", reauth_views.reauthenticate_sms, name="reauthenticate_sms"),
     path("profile/data.json", security_views.data_export, name="data_export"),
     path("profile/deactivate/", security_views.deactivate, name="deactivate"),
     path("profile/deactivate/code/", security_views.deactivate_code, name="deactivate_code"),

@@ -11,7 +11,7 @@ from django.test import Client
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
 from kabinet.identity.tests.helpers import last_code, sms_to
-from kabinet.identity.tests.security_helpers import make_subscriber
+from kabinet.identity.tests.security_helpers import fresh_login, make_subscriber
 from kabinet.notifications.models import NotificationPreference
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +126,7 @@ NEW = "+79172223344"
 def _logged_in() -> tuple[Client, User]:
     user = make_subscriber(phone="+79171234567")
     client = Client()
-    client.force_login(user)
+    fresh_login(client, user)  # changing the phone needs a recent login (kabinet.identity.reauth)
     return client, user
 
 

@@ -54,3 +54,11 @@ def login(
 
 def logged_in_user_id(client: Client) -> str | None:
     return client.session.get("_auth_user_id")
+
+
+def fresh_login(client: Client, user: User, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a person does: the session counts as freshly authenticated
+    (kabinet.identity.reauth), which changing contacts and social links need; force_login does not."""
+    response = login(client, user.phone or user.email or "", password)
+    assert response.status_code == 302, response
+    assert logged_in_user_id(client) == str(user.pk)

@@ -12,7 +12,7 @@ from django.test import Client
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
 from kabinet.identity.tests.helpers import emails_to, last_code, link_in, sms_to
-from kabinet.identity.tests.security_helpers import make_subscriber
+from kabinet.identity.tests.security_helpers import fresh_login, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def _verify(client: Client, code: str) -> Any:
 
 def _logged_in(client: Client) -> User:
     user = make_subscriber(phone=OLD)
-    client.force_login(user)
+    fresh_login(client, user)
     return user
 
 
@@ -141,7 +141,7 @@ def test_phone_page_needs_login(client: Client) -> None:
 
 def test_email_page_renders_in_the_cabinet_layout(client: Client) -> None:
     user = make_subscriber(email="ivan@example.com")
-    client.force_login(user)
+    fresh_login(client, user)
     response = client.get("/accounts/email/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -154,7 +154,7 @@ def test_email_page_renders_in_the_cabinet_layout(client: Client) -> None:
 
 def test_adding_a_bad_address_shows_the_error_tied_to_the_field(client: Client) -> None:
     user = make_subscriber(email="ivan@example.com")
-    client.force_login(user)
+    fresh_login(client, user)
     response = client.post("/accounts/email/", {"action_add": "", "email": "not-an-email"})
     html = response.content.decode()
     assert 'aria-invalid="true"' in html
@@ -165,7 +165,7 @@ def test_adding_a_bad_address_shows_the_error_tied_to_the_field(client: Client) 
 def test_adding_confirming_and_making_primary_moves_user_email(client: Client) -> None:
     # given a subscriber with a confirmed address
     user = make_subscriber(email="old@example.com")
-    client.force_login(user)
+    fresh_login(client, user)
     # when a new address is added, confirmed by the emailed link and made primary
     client.post("/accounts/email/", {"action_add": "", "email": "new@example.com"})
     link = link_in(emails_to("new@example.com")[-1].body, "/accounts/confirm-email/")
@@ -183,7 +183,7 @@ def test_primary_verified_address_makes_user_email_verified(client: Client) -> N
     User.objects.filter(pk=user.pk).update(email="first@example.com", email_verified=False)
     EmailAddress.objects.create(user=user, email="first@example.com", verified=False, primary=True)
     EmailAddress.objects.create(user=user, email="second@example.com", verified=True, primary=False)
-    client.force_login(user)
+    fresh_login(client, user)
     # when the confirmed address becomes primary
     client.post("/accounts/email/", {"action_primary": "", "email": "second@example.com"})
     # then
@@ -196,7 +196,7 @@ def test_removing_a_secondary_address_but_not_the_primary(client: Client) -> Non
     # given
     user = make_subscriber(email="ivan@example.com")
     EmailAddress.objects.create(user=user, email="old@example.com", verified=True, primary=False)
-    client.force_login(user)
+    fresh_login(client, user)
     # when
     client.post("/accounts/email/", {"action_remove": "", "email": "old@example.com"})
     client.post("/accounts/email/", {"action_remove": "", "email": "ivan@example.com"})
@@ -213,7 +213,7 @@ def test_a_phone_user_can_remove_the_only_address_and_user_email_becomes_empty(c
     user = make_subscriber(phone=OLD)
     User.objects.filter(pk=user.pk).update(email="ivan@example.com", email_verified=True)
     EmailAddress.objects.create(user=user, email="ivan@example.com", verified=True, primary=True)
-    client.force_login(user)
+    fresh_login(client, user)
     # when
     client.post("/accounts/email/", {"action_remove": "", "email": "ivan@example.com"})
     # then

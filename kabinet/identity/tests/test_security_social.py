@@ -3,6 +3,7 @@ responses, as allauth's own provider tests do (the providers cannot be reached h
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 from unittest import mock
@@ -10,12 +11,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+import time_machine
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 from django.urls import reverse
 
 from kabinet.identity.models import User
-from kabinet.identity.tests.security_helpers import logged_in_user_id, make_subscriber
+from kabinet.identity.tests.security_helpers import fresh_login, logged_in_user_id, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +137,7 @@ def test_vk_linked_in_profile_then_logs_in_with_one_click() -> None:
     # given a subscriber who links VK in the profile
     user = make_subscriber(email="ivan@example.ru")
     client = Client()
-    client.force_login(user)
+    fresh_login(client, user)
     vk = ProviderStandIn(
         {"https://id.vk.ru/oauth2/auth": VK_TOKEN, "https://id.vk.ru/oauth2/user_info": VK_USER}
     )
@@ -218,7 +220,7 @@ def test_unlink_in_profile() -> None:
     user = make_subscriber(email="ivan@example.ru")
     account = SocialAccount.objects.create(user=user, provider="vk", uid="1234567890", extra_data={})
     client = Client()
-    client.force_login(user)
+    fresh_login(client, user)
     page = client.get("/accounts/3rdparty/")
     assert page.status_code == 200
     assert "Социальные сети" in page.content.decode()
@@ -227,6 +229,22 @@ def test_unlink_in_profile() -> None:
     # then
     assert response.status_code == 302
     assert SocialAccount.objects.filter(user=user).count() == 0
+
+
+def test_unlink_in_a_stale_session_asks_to_reauthenticate_and_keeps_the_link() -> None:
+    # given a login 11 minutes ago
+    user = make_subscriber(email="ivan@example.ru")
+    account = SocialAccount.objects.create(user=user, provider="vk", uid="1234567890", extra_data={})
+    client = Client()
+    fresh_login(client, user)
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=11)
+    with time_machine.travel(later, tick=False):
+        # when
+        response = client.post("/accounts/3rdparty/", {"account": account.pk})
+    # then
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert SocialAccount.objects.filter(user=user).count() == 1
 
 
 def test_login_page_shows_buttons_of_configured_providers() -> None:
@@ -256,7 +274,7 @@ def test_connections_page_survives_a_provider_switched_off_later(settings: Any) 
     SocialAccount.objects.create(user=user, provider="vk", uid="1234567890", extra_data={})
     settings.SOCIALACCOUNT_PROVIDERS = {}
     client = Client()
-    client.force_login(user)
+    fresh_login(client, user)
     # when / then
     assert client.get("/accounts/3rdparty/").status_code == 200
     assert client.get(reverse("identity:profile")).status_code == 200
