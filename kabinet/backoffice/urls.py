@@ -69,6 +69,7 @@ urlpatterns += [
     path("payments/office/", payments.office_payment, name="office_payment"),
     path("payments/registries/", payments.registry_list, name="registry_list"),
     path("payments/registries/<int:import_id>/", payments.registry_detail, name="registry_detail"),
+    path("payments/registries/<int:import_id>/retry/", payments.registry_retry, name="registry_retry"),
     path("payments/review/", payments.registry_review, name="registry_review"),
     path(
         "payments/review/<int:line_id>/resolve/", payments.registry_line_resolve, name="registry_line_resolve"

@@ -6,6 +6,13 @@ few queries, posts one ledger transfer per new payment (key ``registry:<bank>:<t
 replayed line can never credit twice, even from two imports running at once) and bulk-inserts the
 payments, their events and the registry lines. Nothing is dropped: a line that cannot be credited is
 stored with status ``needs_review`` and a reason in Russian, for staff to resolve.
+
+Two entry points: the back office's ``registry_upload`` checks the file, stores it (RegistryFile) and
+queues ``registry_import_run`` as a Celery task (eager in the embedded default and tests); the console's
+``registry_import`` imports at once. A run resumes where an interrupted one stopped (lines already
+stored for the import are skipped, under a lock on the import row), and a chunk that meets a deadlock
+or serialization failure (a concurrent billing run on PostgreSQL) is rolled back and retried a few
+times: it is idempotent.
 """
 
 from __future__ import annotations
@@ -14,12 +21,15 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,9 +45,15 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, NotFound, PermissionDenied
 from kabinet.core.money import MoneyInputError, rubles_to_kopecks
 from kabinet.payments.hooks import payments_credited_notify
-from kabinet.payments.models import Payment, PaymentEvent, RegistryImport, RegistryLine
+from kabinet.payments.models import Payment, PaymentEvent, RegistryFile, RegistryImport, RegistryLine
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
+# A chunk that fails with a deadlock or serialization failure is retried (it is idempotent).
+CHUNK_ATTEMPTS = 4
+CHUNK_RETRY_BACKOFF_SECONDS = 0.05  # x attempt number: 50, 100, 150 ms
+RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BANK_LENGTH = 32
 MAX_TRANSACTION_ID_LENGTH = 64
@@ -78,6 +94,24 @@ class ImportSummary:
     to_review: int = 0
     total_kopecks: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def add(self, counts: _ChunkCounts) -> None:
+        self.lines += counts.lines
+        self.credited += counts.credited
+        self.credited_kopecks += counts.credited_kopecks
+        self.duplicates += counts.duplicates
+        self.to_review += counts.to_review
+        self.total_kopecks += counts.total_kopecks
+
+
+@dataclass
+class _ChunkCounts:
+    lines: int = 0
+    credited: int = 0
+    credited_kopecks: int = 0
+    duplicates: int = 0
+    to_review: int = 0
+    total_kopecks: int = 0
 
 
 def registry_decode(data: bytes) -> tuple[str, str]:
@@ -299,13 +333,14 @@ def _restore_service(*, payments: Iterable[Payment], actor: Any) -> None:
 
 def _process_chunk(
     *,
-    registry_import: RegistryImport,
+    registry_import_id: int,
     chunk: list[ParsedLine],
     clearing: LedgerAccount,
     actor: Any,
-    summary: ImportSummary,
     seen: dict[tuple[str, str], int],
-) -> None:
+) -> _ChunkCounts | None:
+    """Import one chunk in one transaction. Returns its counts, or None when another run of the same
+    import stored these lines first (a duplicate task delivery)."""
     now = timezone.now()
     numbers = {ln.account_number for ln in chunk if not ln.reason}
     accounts = {
@@ -383,7 +418,15 @@ def _process_chunk(
             continue
         credits.append(_Credit(line=ln, account_id=account[0], ledger_account_id=account[1]))
 
+    counts = _ChunkCounts()
     with transaction.atomic():
+        # The import row is the lock for its lines: two runs of one import (a task delivered twice, a
+        # resumed run) never store a chunk twice.
+        RegistryImport.objects.select_for_update().filter(pk=registry_import_id).values_list("pk").first()
+        if RegistryLine.objects.filter(
+            registry_import_id=registry_import_id, line_no__in=[ln.line_no for ln in chunk]
+        ).exists():
+            return None
         payments, raced = _credit_many(credits=credits, clearing=clearing, actor=actor, now=now)
         by_line = {}
         for item, payment in zip([c for c in credits if c.line.line_no not in raced], payments, strict=True):
@@ -402,7 +445,7 @@ def _process_chunk(
         RegistryLine.objects.bulk_create(
             [
                 RegistryLine(
-                    registry_import=registry_import,
+                    registry_import_id=registry_import_id,
                     line_no=ln.line_no,
                     raw=ln.raw,
                     bank=ln.bank,
@@ -425,24 +468,125 @@ def _process_chunk(
             _restore_service(payments=payments, actor=actor)
         for ln in chunk:
             status = outcome[ln.line_no][0]
-            summary.lines += 1
+            counts.lines += 1
             if ln.amount_kopecks is not None:
-                summary.total_kopecks += ln.amount_kopecks
+                counts.total_kopecks += ln.amount_kopecks
             if status == RegistryLine.Status.CREDITED:
-                summary.credited += 1
-                summary.credited_kopecks += ln.amount_kopecks or 0
+                counts.credited += 1
+                counts.credited_kopecks += ln.amount_kopecks or 0
             elif status == RegistryLine.Status.DUPLICATE:
-                summary.duplicates += 1
+                counts.duplicates += 1
             else:
-                summary.to_review += 1
-        RegistryImport.objects.filter(pk=registry_import.pk).update(
-            lines_total=summary.lines,
-            credited_count=summary.credited,
-            credited_kopecks=summary.credited_kopecks,
-            duplicate_count=summary.duplicates,
-            review_count=summary.to_review,
-            total_kopecks=summary.total_kopecks,
+                counts.to_review += 1
+        # Increments, not totals: the counters stay right however many runs share the import.
+        RegistryImport.objects.filter(pk=registry_import_id).update(
+            lines_total=F("lines_total") + counts.lines,
+            credited_count=F("credited_count") + counts.credited,
+            credited_kopecks=F("credited_kopecks") + counts.credited_kopecks,
+            duplicate_count=F("duplicate_count") + counts.duplicates,
+            review_count=F("review_count") + counts.to_review,
+            total_kopecks=F("total_kopecks") + counts.total_kopecks,
         )
+    return counts
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure (PostgreSQL), or SQLite's busy database."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(exc, "sqlstate", None)
+    return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
+
+
+def _process_chunk_retrying(
+    *,
+    registry_import_id: int,
+    chunk: list[ParsedLine],
+    clearing: LedgerAccount,
+    actor: Any,
+    seen: dict[tuple[str, str], int],
+) -> _ChunkCounts | None:
+    """``_process_chunk``, retried after a deadlock or serialization failure (the chunk's transaction
+    was rolled back as a whole, and a rerun skips what another writer committed meanwhile)."""
+    for attempt in range(1, CHUNK_ATTEMPTS + 1):
+        seen_before = dict(seen)
+        try:
+            return _process_chunk(
+                registry_import_id=registry_import_id, chunk=chunk, clearing=clearing, actor=actor, seen=seen
+            )
+        except OperationalError as exc:
+            seen.clear()
+            seen.update(seen_before)  # the failed attempt's lines were not stored
+            if attempt == CHUNK_ATTEMPTS or not _is_retryable(exc):
+                raise
+            logger.warning(
+                "registry import %s: chunk from line %s retried after %s",
+                registry_import_id,
+                chunk[0].line_no if chunk else 0,
+                exc,
+            )
+            RegistryImport.objects.filter(pk=registry_import_id).update(chunk_retries=F("chunk_retries") + 1)
+            time.sleep(CHUNK_RETRY_BACKOFF_SECONDS * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _import_lines(
+    *, record: RegistryImport, parsed: list[ParsedLine], actor: Any, chunk_size: int
+) -> ImportSummary:
+    """Import the parsed lines chunk by chunk. Lines already stored for this import (an earlier,
+    interrupted run) are skipped but still count for "repeat of line N of this file"."""
+    summary = ImportSummary(registry_import=record)
+    clearing = ledger_account_system(code=CLEARING_BANK_REGISTRY)
+    seen: dict[tuple[str, str], int] = {}
+    stored = set(RegistryLine.objects.filter(registry_import=record).values_list("line_no", flat=True))
+    for start in range(0, len(parsed), chunk_size):
+        chunk = []
+        for ln in parsed[start : start + chunk_size]:
+            if ln.line_no not in stored:
+                chunk.append(ln)
+            elif not ln.reason:
+                seen.setdefault((ln.bank, ln.bank_transaction_id), ln.line_no)
+        if not chunk:
+            continue
+        counts = _process_chunk_retrying(
+            registry_import_id=record.pk, chunk=chunk, clearing=clearing, actor=actor, seen=seen
+        )
+        if counts is not None:
+            summary.add(counts)
+    return summary
+
+
+def _failure_text(exc: BaseException) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    return _("Внутренняя ошибка: %(error)s") % {"error": str(exc) or type(exc).__name__}
+
+
+def _import_and_finish(
+    *, record: RegistryImport, parsed: list[ParsedLine], actor: Any, chunk_size: int
+) -> ImportSummary:
+    """Import, then mark the import done (and drop its stored file) or failed with the reason.
+    Committed chunks stay: a rerun continues after them and credits nothing twice."""
+    try:
+        summary = _import_lines(record=record, parsed=parsed, actor=actor, chunk_size=chunk_size)
+    except Exception as exc:
+        RegistryImport.objects.filter(pk=record.pk).update(
+            status=RegistryImport.Status.FAILED, error=_failure_text(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    with transaction.atomic():
+        RegistryImport.objects.filter(pk=record.pk).update(
+            status=RegistryImport.Status.DONE, error="", finished_at=timezone.now()
+        )
+        RegistryFile.objects.filter(registry_import_id=record.pk).delete()
+    record.refresh_from_db()
+    summary.registry_import = record
+    return summary
+
+
+def _check_file(data: bytes) -> tuple[str, str]:
+    if len(data) > MAX_FILE_BYTES:
+        raise DomainError(_("Файл больше 50 МБ: разделите реестр на части."))
+    return registry_decode(data)
 
 
 def registry_import(
@@ -453,45 +597,124 @@ def registry_import(
     source: str = RegistryImport.Source.UPLOAD,
     chunk_size: int = CHUNK_SIZE,
 ) -> ImportSummary:
-    """Import a registry file. Safe to repeat: lines already credited are counted as duplicates."""
+    """Import a registry file now, in this process (the console; tests). Safe to repeat: lines
+    already credited are counted as duplicates. The back office queues instead: ``registry_upload``."""
     if actor is not None and getattr(actor, "is_authenticated", False) and not actor.is_staff:
         raise PermissionDenied(_("Загружать реестры могут только сотрудники."))
-    if len(data) > MAX_FILE_BYTES:
-        raise DomainError(_("Файл больше 50 МБ: разделите реестр на части."))
-    text, encoding = registry_decode(data)
+    text, encoding = _check_file(data)
     parsed = registry_parse(text)
     record = RegistryImport.objects.create(
         file_name=file_name[:255],
         file_sha256=hashlib.sha256(data).hexdigest(),
+        file_size=len(data),
         encoding=encoding,
         source=source,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
+        status=RegistryImport.Status.IMPORTING,
+        started_at=timezone.now(),
     )
     audit_log(actor=actor, action="payments.registry_import", target=record, new={"file": file_name})
-    summary = ImportSummary(registry_import=record)
-    clearing = ledger_account_system(code=CLEARING_BANK_REGISTRY)
-    seen: dict[tuple[str, str], int] = {}
-    try:
-        for start in range(0, len(parsed), chunk_size):
-            _process_chunk(
-                registry_import=record,
-                chunk=parsed[start : start + chunk_size],
-                clearing=clearing,
-                actor=actor,
-                summary=summary,
-                seen=seen,
-            )
-    except Exception as exc:
-        RegistryImport.objects.filter(pk=record.pk).update(
-            status=RegistryImport.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+    return _import_and_finish(record=record, parsed=parsed, actor=actor, chunk_size=chunk_size)
+
+
+def _header_check(text: str) -> None:
+    """The first non-empty line must be the header (checked at upload; the task parses the rest)."""
+    first = next((line for line in text.lstrip("\ufeff").splitlines() if line.strip()), None)
+    if first is None:
+        raise DomainError(_("Файл пуст."))
+    _check_header(next(csv.reader([first], delimiter=_delimiter(first))))
+
+
+def _enqueue(import_id: int) -> None:
+    from kabinet.payments.tasks import registry_import_task
+
+    registry_import_task.delay(import_id)
+
+
+def registry_upload(*, data: bytes, file_name: str, actor: Any) -> RegistryImport:
+    """Back office: check the file (size, encoding, header), store it and queue its import. A file
+    refused here records nothing. The import runs in ``registry_import_run`` (a Celery task)."""
+    _staff_required(actor)
+    text, encoding = _check_file(data)
+    _header_check(text)
+    with transaction.atomic():
+        record = RegistryImport.objects.create(
+            file_name=file_name[:255],
+            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_size=len(data),
+            encoding=encoding,
+            source=RegistryImport.Source.UPLOAD,
+            actor=actor,
+            status=RegistryImport.Status.QUEUED,
         )
-        raise
-    RegistryImport.objects.filter(pk=record.pk).update(
-        status=RegistryImport.Status.DONE, finished_at=timezone.now()
-    )
-    record.refresh_from_db()
-    summary.registry_import = record
-    return summary
+        RegistryFile.objects.create(registry_import=record, data=data)
+        audit_log(
+            actor=actor,
+            action="payments.registry_upload",
+            target=record,
+            new={"file": file_name, "bytes": len(data), "sha256": record.file_sha256},
+        )
+        pk = record.pk
+        transaction.on_commit(lambda: _enqueue(pk))
+    return record
+
+
+def registry_import_requeue(*, import_id: int, actor: Any) -> RegistryImport:
+    """Run a failed import again from its stored file; it continues after the chunks already done."""
+    _staff_required(actor)
+    with transaction.atomic():
+        record = RegistryImport.objects.select_for_update().filter(pk=import_id).first()
+        if record is None:
+            raise NotFound(_("Реестр не найден."))
+        if record.status != RegistryImport.Status.FAILED:
+            raise Conflict(_("Повторить можно только загрузку, которая завершилась ошибкой."))
+        if not RegistryFile.objects.filter(registry_import=record).exists():
+            raise Conflict(_("Файл этого реестра не сохранён: загрузите его ещё раз."))
+        old = {"status": record.status, "error": record.error}
+        record.status = RegistryImport.Status.QUEUED
+        record.error = ""
+        record.finished_at = None
+        record.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        audit_log(
+            actor=actor, action="payments.registry_requeue", target=record, old=old, new={"status": "queued"}
+        )
+        transaction.on_commit(lambda: _enqueue(import_id))
+    return record
+
+
+def registry_import_run(*, import_id: int, chunk_size: int = CHUNK_SIZE) -> RegistryImport | None:
+    """The queued import's work (Celery task ``registry_import_task``): parse the stored file and
+    import it. Never raises: the import ends done, or failed with the reason staff see. A second
+    delivery of the task, or a run after a crash, continues where the previous one stopped."""
+    with transaction.atomic():
+        record = RegistryImport.objects.select_for_update().filter(pk=import_id).first()
+        if record is None or record.status == RegistryImport.Status.DONE:
+            return record
+        upload = RegistryFile.objects.filter(registry_import=record).first()
+        if upload is None:
+            record.status = RegistryImport.Status.FAILED
+            record.error = _("Файл реестра не сохранён: загрузите его ещё раз.")
+            record.finished_at = timezone.now()
+            record.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            return record
+        record.status = RegistryImport.Status.IMPORTING
+        record.started_at = record.started_at or timezone.now()
+        record.save(update_fields=["status", "started_at", "updated_at"])
+        data = bytes(upload.data)
+    try:
+        text, _encoding = registry_decode(data)
+        parsed = registry_parse(text)
+    except DomainError as exc:
+        RegistryImport.objects.filter(pk=import_id).update(
+            status=RegistryImport.Status.FAILED, error=exc.message[:2000], finished_at=timezone.now()
+        )
+        return RegistryImport.objects.get(pk=import_id)
+    try:
+        _import_and_finish(record=record, parsed=parsed, actor=record.actor, chunk_size=chunk_size)
+    except Exception:
+        # Marked failed with the reason; committed chunks stay (a rerun skips them).
+        logger.exception("registry import %s failed", import_id)
+    return RegistryImport.objects.get(pk=import_id)
 
 
 def _staff_required(actor: Any) -> None:

@@ -1,4 +1,5 @@
-"""Celery tasks of the payments domain: receipts after crediting, periodic reconciliation."""
+"""Celery tasks of the payments domain: receipts after crediting, bank registry imports queued from the
+back office, periodic reconciliation."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ def payment_receipt_send(payment_id: int) -> None:
     from kabinet.payments.receipts import receipt_email_send
 
     receipt_email_send(payment_id=payment_id)
+
+
+# acks_late + reject_on_worker_lost: a worker that dies mid-import gets the task redelivered, and the
+# run continues after the chunks already committed (kabinet.payments.registries.registry_import_run).
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def registry_import_task(import_id: int) -> None:
+    from kabinet.payments.registries import registry_import_run
+
+    registry_import_run(import_id=import_id)
 
 
 @shared_task(ignore_result=True)

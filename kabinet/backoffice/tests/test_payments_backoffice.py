@@ -107,17 +107,20 @@ def test_anonymous_is_sent_to_login() -> None:
     assert response["Location"].startswith(reverse("backoffice:login"))
 
 
-def test_staff_uploads_registry_and_resolves_review_line(staff_client, staff) -> None:
+def test_staff_uploads_registry_and_resolves_review_line(
+    staff_client, staff, django_capture_on_commit_callbacks
+) -> None:
     # given
     good, other = _pa(), _pa()
     data = (
         HEADER
         + f"Сбербанк;25.11.2026;W1;{good.number};300;Иванов\nСбербанк;25.11.2026;W2;1000000008;200;Петров\n"
     ).encode("cp1251")
-    # when: upload
-    response = staff_client.post(
-        reverse("backoffice:registry_list"), {"file": SimpleUploadedFile("w.csv", data)}
-    )
+    # when: upload (the import task runs after the upload commits, eagerly in tests)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("backoffice:registry_list"), {"file": SimpleUploadedFile("w.csv", data)}
+        )
     # then
     record = RegistryImport.objects.get()
     assert response.status_code == 302
@@ -147,7 +150,8 @@ def test_staff_uploads_registry_and_resolves_review_line(staff_client, staff) ->
         in staff_client.get(reverse("backoffice:registry_review")).content.decode()
     )
     # and uploading the same file again credits nothing
-    staff_client.post(reverse("backoffice:registry_list"), {"file": SimpleUploadedFile("w.csv", data)})
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("backoffice:registry_list"), {"file": SimpleUploadedFile("w.csv", data)})
     assert (_balance(good), _balance(other)) == (30000, 20000)
 
 

@@ -28,9 +28,14 @@ from kabinet.billing.numbers import personal_account_number_clean
 from kabinet.bonus.services import bonus_rule_get, bonus_rule_update
 from kabinet.core.exceptions import DomainError
 from kabinet.core.money import MoneyInputError, format_kopecks, rubles_to_kopecks
-from kabinet.payments.models import Payment, PaymentRules, RegistryImport, RegistryLine
+from kabinet.payments.models import Payment, PaymentRules, RegistryFile, RegistryImport, RegistryLine
 from kabinet.payments.office import payment_office_create
-from kabinet.payments.registries import registry_import, registry_line_reject, registry_line_resolve_credit
+from kabinet.payments.registries import (
+    registry_import_requeue,
+    registry_line_reject,
+    registry_line_resolve_credit,
+    registry_upload,
+)
 from kabinet.payments.rules import payment_rules_get
 from kabinet.payments.services import payment_refund, payment_rules_update
 
@@ -213,61 +218,74 @@ class RegistryUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Файл реестра (CSV)"))
 
 
+def _registry_list(
+    request: HttpRequest, form: RegistryUploadForm, status: int = 200, partial: bool = False
+) -> HttpResponse:
+    page = _page(request, RegistryImport.objects.select_related("actor").order_by("-created_at", "-id"))
+    context = {
+        "form": form,
+        "page": page,
+        "pending": RegistryLine.objects.filter(status=RegistryLine.Status.NEEDS_REVIEW).count(),
+        "active": any(r.is_active for r in page.object_list),
+    }
+    if partial:  # htmx polling while an import on the page is queued or running
+        return render(request, "backoffice/payments/_registry_imports.html", context)
+    return render(request, "backoffice/payments/registries.html", context, status=status)
+
+
 @staff_required
 def registry_list(request: HttpRequest) -> HttpResponse:
-    form = RegistryUploadForm()
-    status = 200
+    """Import history and upload. An upload is stored and imported by a Celery task; the history
+    refreshes itself (htmx) until every import on the page is done or failed."""
     if request.method == "POST":
         form = RegistryUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                summary = registry_import(data=upload.read(), file_name=upload.name, actor=request.user)
+                record = registry_upload(data=upload.read(), file_name=upload.name, actor=request.user)
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
                 messages.success(
                     request,
-                    _(
-                        "Реестр загружен: строк %(lines)s, зачислено %(credited)s, повторов %(dup)s, "
-                        "на проверку %(review)s."
-                    )
-                    % {
-                        "lines": summary.lines,
-                        "credited": summary.credited,
-                        "dup": summary.duplicates,
-                        "review": summary.to_review,
-                    },
+                    _("Реестр «%(name)s» принят и загружается; итог появится на этой странице.")
+                    % {"name": record.file_name},
                 )
-                return redirect("backoffice:registry_detail", import_id=summary.registry_import.pk)
-        status = 400
-    page = _page(request, RegistryImport.objects.select_related("actor").order_by("-created_at", "-id"))
-    pending = RegistryLine.objects.filter(status=RegistryLine.Status.NEEDS_REVIEW).count()
-    return render(
-        request,
-        "backoffice/payments/registries.html",
-        {"form": form, "page": page, "pending": pending},
-        status=status,
-    )
+                return redirect("backoffice:registry_detail", import_id=record.pk)
+        return _registry_list(request, form, status=400)
+    return _registry_list(request, RegistryUploadForm(), partial=bool(getattr(request, "htmx", False)))
 
 
 @staff_required
 def registry_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    record = get_object_or_404(RegistryImport, pk=import_id)
+    record = get_object_or_404(RegistryImport.objects.select_related("actor"), pk=import_id)
     lines = record.lines.select_related("personal_account").order_by("line_no")
     status = request.GET.get("status", "")
     if status in RegistryLine.Status.values:
         lines = lines.filter(status=status)
-    return render(
-        request,
-        "backoffice/payments/registry_detail.html",
-        {
-            "record": record,
-            "page": _page(request, lines),
-            "status": status,
-            "statuses": RegistryLine.Status.choices,
-        },
-    )
+    context = {
+        "record": record,
+        "page": _page(request, lines),
+        "status": status,
+        "statuses": RegistryLine.Status.choices,
+        "can_retry": record.status == RegistryImport.Status.FAILED
+        and RegistryFile.objects.filter(registry_import=record).exists(),
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "backoffice/payments/_registry_detail_body.html", context)
+    return render(request, "backoffice/payments/registry_detail.html", context)
+
+
+@staff_required
+@require_POST
+def registry_retry(request: HttpRequest, import_id: int) -> HttpResponse:
+    try:
+        registry_import_requeue(import_id=import_id, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Загрузка реестра запущена снова."))
+    return redirect("backoffice:registry_detail", import_id=import_id)
 
 
 class ResolveForm(forms.Form):

@@ -128,7 +128,7 @@ def test_full_refund_takes_back_the_points_once_and_shows_why(
         str(refund.pk),
         staff.pk,
     )
-    assert audit.new["shortfall"] == 0
+    assert audit.new is not None and audit.new["shortfall"] == 0
     # and replays of the notification and of the sync change nothing
     refund_sync(refund=refund)
     payment_notification_handle(
@@ -194,6 +194,7 @@ def test_points_already_spent_are_not_taken_and_the_shortfall_is_recorded(
     assert event.message == "Списано бонусных баллов за возврат: 200 из 1000 (остальные уже потрачены)."
     assert event.data["shortfall"] == 800
     audit = AuditEvent.objects.get(action="bonus.refund_reversal")
+    assert audit.new is not None
     assert {k: audit.new[k] for k in ("accrued", "due", "taken", "shortfall")} == {
         "accrued": 1000,
         "due": 1000,
@@ -218,7 +219,14 @@ def test_refund_when_every_point_is_spent_records_the_shortfall_without_a_transf
     assert list(
         payment.events.filter(kind=PaymentEvent.Kind.BONUS_REVERSED).values_list("message", flat=True)
     ) == ["Списано бонусных баллов за возврат: 0 из 1000 (остальные уже потрачены)."]
-    assert AuditEvent.objects.get(action="bonus.refund_reversal").new["shortfall"] == 1000
+    assert AuditEvent.objects.get(action="bonus.refund_reversal").new == {
+        "member": owner.pk,
+        "payment": str(payment.public_id),
+        "accrued": 1000,
+        "due": 1000,
+        "taken": 0,
+        "shortfall": 1000,
+    }
     _assert_ledger_invariants()
 
 
