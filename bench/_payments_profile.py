@@ -128,6 +128,21 @@ def main() -> int:
 
         stats = pstats.Stats(profiler)
         print(f"Python function calls per notification: {stats.total_calls / n:.0f}")  # type: ignore[attr-defined]
+        groups: Counter[str] = Counter()
+        group_calls: Counter[str] = Counter()
+        for (path, _line, _name), (_cc, calls, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+            parts = path.split("site-packages/")
+            key = (
+                parts[1].split("/")[0] if len(parts) > 1 else ("kabinet" if "/kabinet/" in path else "other")
+            )
+            if key == "django":
+                key = "django/" + parts[1].split("/")[1]
+            groups[key] += tottime
+            group_calls[key] += calls
+        for key, tottime in groups.most_common(12):
+            print(
+                f"  {key}: {tottime / n * 1000:.1f} ms own time, {group_calls[key] / n:.0f} calls per notification"
+            )
 
         stats.sort_stats("tottime" if "--tottime" in sys.argv else "cumulative").print_stats(45)
     return 0

@@ -51,6 +51,8 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_PAYMENTS_REDIS_URL", "redis://127.0.0.1:6379/14")
 APP_WORKERS = int(os.environ.get("BENCH_APP_WORKERS", "2"))
 APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "12"))
+SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", str(APP_WORKERS)))
+SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", str(APP_THREADS)))
 SERVER = os.environ.get("BENCH_SERVER", "granian")  # gunicorn (gthread) | granian (WSGI)
 
 
@@ -92,29 +94,19 @@ def _env(app_port: int, sandbox_port: int) -> dict[str, str]:
 
 
 def _start_server(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
-            "--backlog",
-            "1024",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    if SERVER == "gunicorn":
+        cmd = [
+            str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+            "--keep-alive", "30", "--backlog", "1024", "--log-level", "warning",
+        ]  # fmt: skip
+    else:
+        cmd = [
+            str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "1024",
+            "--no-log", "config.wsgi:application",
+        ]  # fmt: skip
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
 
 
 def _wait_up(url: str, proc: subprocess.Popen) -> None:
@@ -312,7 +304,7 @@ def main() -> int:
 
     connections.close_all()
     app = _start_server(app_port, env, APP_WORKERS, APP_THREADS)
-    sandbox = _start_server(sandbox_port, env, APP_WORKERS, APP_THREADS)
+    sandbox = _start_server(sandbox_port, env, SANDBOX_WORKERS, SANDBOX_THREADS)
     try:
         _wait_up(f"http://127.0.0.1:{app_port}/api/v1/health", app)
         _wait_up(f"http://127.0.0.1:{sandbox_port}/api/v1/health", sandbox)
@@ -352,7 +344,8 @@ def main() -> int:
         "notifications_replay_credited": second["transfers"] - first["transfers"],
         "notifications_replay_http_ok": sum(1 for s in replay_statuses if s == 200),
         "notifications_server": (
-            f"{SERVER} {APP_WORKERS} workers x {APP_THREADS} threads (app) + the same for the sandbox acquirer"
+            f"{SERVER} {APP_WORKERS} workers x {APP_THREADS} threads (app), "
+            f"{SANDBOX_WORKERS} x {SANDBOX_THREADS} (sandbox acquirer)"
         ),
         "notifications_load_average": round(os.getloadavg()[0], 1),
         # CPU of the app and sandbox servers per notification (PostgreSQL not included): with 2 idle

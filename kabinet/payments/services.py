@@ -266,11 +266,8 @@ def payment_notification_handle(*, body: Any) -> Payment | None:
             return None
         refund_sync(refund=refund)
         return refund.payment
-    payment = (
-        Payment.objects.select_related("personal_account__ledger_account")
-        .filter(acquirer_payment_id=notification.object_id)
-        .first()
-    )
+    # No joins: this read only decides whether a lock is needed; every write re-reads under the lock.
+    payment = Payment.objects.filter(acquirer_payment_id=notification.object_id).first()
     if payment is None:
         logger.warning("notification for unknown acquirer payment %s", notification.object_id)
         return None
@@ -369,7 +366,8 @@ def _payment_decide_capture(*, payment: Payment, remote: AcquirerPayment) -> tup
     with transaction.atomic():
         if remote.card is not None:
             _card_lock(remote.card.fingerprint)
-        locked = payment_lock(payment_id=payment.pk)
+        # The decision needs only the payment row (no account joins: the credit re-locks with them).
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
         decided = _payment_capture_decision(locked)
         if decided is not None:
             return decided, locked

@@ -99,7 +99,9 @@ def api_payment(request: HttpRequest, shop_id: str, payment_id: str) -> tuple[in
     if request.method != "GET":
         raise ApiError(405, "method_not_allowed", "Use GET")
     payment = services.sandbox_payment_get(shop_id=shop_id, payment_id=payment_id)
-    return 200, services.payment_json(payment, checkout_url=_checkout_url(request, payment))
+    # Only a pending payment shows its card page (confirmation); the URL is built only then.
+    url = _checkout_url(request, payment) if payment.status == SandboxPayment.Status.PENDING else ""
+    return 200, services.payment_json(payment, checkout_url=url)
 
 
 @api_view
