@@ -226,6 +226,11 @@ class RegistryLine(models.Model):
     class Meta:
         ordering = ["registry_import_id", "line_no"]
         indexes = [models.Index(fields=["registry_import", "status"], name="registry_line_import_status")]
+        constraints = [
+            # A line is stored once per import, also when two runs of one import overlap; the index
+            # serves the "chunk already stored?" check of a resumed run.
+            models.UniqueConstraint(fields=["registry_import", "line_no"], name="uniq_registry_line_no")
+        ]
 
 
 class WalletLink(TimeStampedModel):

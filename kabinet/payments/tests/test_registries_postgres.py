@@ -87,8 +87,10 @@ def test_chunk_that_deadlocks_with_a_concurrent_writer_is_retried_and_credits_on
                 cursor.execute("SET LOCAL deadlock_timeout = '30s'")
                 cursor.execute("SELECT id FROM billing_ledgeraccount WHERE id = %s FOR UPDATE", [high])
                 holds_high.set()
-                for _ in range(500):  # until the import waits for our row
-                    cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                for _ in range(500):  # until the import waits for our row (blocked by this backend)
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                    )
                     if cursor.fetchone()[0]:
                         break
                     time.sleep(0.01)
