@@ -120,6 +120,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kabinet.core.context_processors.site",
             ],
+            # {% load i18n %} with constant {% translate %} memoised per language (see the module). The
+            # name deliberately shadows Django's library, so its templates.W003 warning is silenced below.
+            "libraries": {"i18n": "kabinet.core.templatetags.i18n_memo"},
         },
     }
 ]
@@ -128,6 +131,13 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side parameter binding lets psycopg prepare a statement after a few executions on a
+        # connection, so PostgreSQL plans the hot pages' queries once, not on every request (planning
+        # the dashboard's join cost more than running it). Off for a transaction-mode pooler.
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+            "DATABASE_SERVER_SIDE_BINDING", default=True
+        )
 else:
     DATABASES = {
         "default": {
@@ -241,7 +251,11 @@ OPERATOR = {
     "inn": "1681000024",
 }
 
-# --- Security -------------------------------------------------------------------------------------
+# --- Sessions and security ------------------------------------------------------------------------
+# Sessions are stored in the database and read through the cache (Redis in production): a logged-in
+# page costs no session query. Ending a session (sign out everywhere, deactivation) goes through the
+# session engine, which drops both copies.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

@@ -212,7 +212,7 @@ def _days_covered_day_by_day(*, available: int, daily: int, monthly: int, today:
         if available < 0:
             return (day - today).days - 1
         if not daily and available < monthly:
-            return (next_month_start(day) - today).days - 1
+            return min((next_month_start(day) - today).days - 1, FORECAST_HORIZON_DAYS)
     return FORECAST_HORIZON_DAYS
 
 
