@@ -56,7 +56,10 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The dashboard load run uses wrk (Debian package); without it, a slower Python load generator.
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  echo "wrk is not installed: the dashboard bench falls back to its Python load generator"
 	$(BIN)/python -m bench
 
 # Regenerate translation catalogs (needs GNU gettext); compiled .mo files are committed.

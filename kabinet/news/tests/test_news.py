@@ -68,3 +68,21 @@ def test_public_pages_show_untargeted_news_only(client) -> None:
     assert client.get(f"/news/{open_item.pk}/").status_code == 200
     assert client.get(f"/news/{targeted.pk}/").status_code == 200
     assert client.get("/news/999999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_scheduled_news_waits_for_its_time_and_kinds_and_limit_filter(django_assert_num_queries) -> None:
+    # given: an offer, a news item published in an hour, and six news items
+    offer = publish(title="Акция", kind=NewsItem.Kind.OFFER)
+    later = publish(title="Позже")
+    later.published_at = timezone.now() + dt.timedelta(hours=1)
+    later.save()
+    news = [publish(title=f"Новость {i}") for i in range(6)]
+    # when
+    with django_assert_num_queries(1):
+        offers = news_for_accounts(accounts=[], kinds=[NewsItem.Kind.OFFER, NewsItem.Kind.MAINTENANCE])
+    first_five = news_for_accounts(accounts=[])
+    # then: newest first; the scheduled item is not shown yet
+    assert offers == [offer]
+    assert first_five == list(reversed(news))[:5]
+    assert later not in news_for_accounts(accounts=[], limit=10)
