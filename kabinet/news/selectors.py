@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -50,13 +51,14 @@ LIMIT %s
 
 def _current_news_sql(kind_count: int) -> str:
     quote = connection.ops.quote_name
+    meta: Any = NewsItem._meta
 
     def col(name: str) -> str:
-        return quote(NewsItem._meta.get_field(name).column)
+        return quote(meta.get_field(name).column)
 
     kinds = f" AND {col('kind')} IN ({', '.join(['%s'] * kind_count)})" if kind_count else ""
     return _CURRENT_NEWS_SQL.format(
-        table=quote(NewsItem._meta.db_table),
+        table=quote(meta.db_table),
         is_published=col("is_published"),
         published_at=col("published_at"),
         ends_at=col("ends_at"),
