@@ -27,8 +27,9 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kabinet.billing.models import PersonalAccount, Subscription, SubscriptionOption
-from kabinet.billing.selectors import ledger_account_balance, personal_account_get_for_user
+from kabinet.billing.forecast import personal_account_forecast
+from kabinet.billing.models import PersonalAccount
+from kabinet.billing.selectors import personal_account_get_for_user
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import DomainError, NotFound
 from kabinet.core.money import format_kopecks, rubles_to_kopecks
@@ -186,33 +187,19 @@ def autopay_set_enabled(*, user: Any, setting_id: int, enabled: bool) -> Autopay
 # --- the periodic charge -------------------------------------------------------------------------
 
 
-def autopay_daily_rate_kopecks(*, personal_account: PersonalAccount) -> int:
-    """What the account spends per day: daily prices plus monthly prices spread over 30 days."""
-    subs = Subscription.objects.filter(personal_account=personal_account, status=Subscription.Status.ACTIVE)
-    total_daily = subs.filter(period="day").aggregate(s=Sum("price_kopecks"))["s"] or 0
-    total_monthly = subs.filter(period="month").aggregate(s=Sum("price_kopecks"))["s"] or 0
-    options = SubscriptionOption.objects.filter(
-        subscription__in=subs, status=SubscriptionOption.Status.ACTIVE
+def autopay_days_left(*, personal_account: PersonalAccount, today: dt.date | None = None) -> int | None:
+    """Whole days the money lasts: the same forecast as the dashboard's "enough until" (billing run's
+    calendar, monthly fees in advance on the 1st); None when nothing is charged."""
+    forecast = personal_account_forecast(
+        personal_account=personal_account, today=today or timezone.localdate()
     )
-    total_daily += options.filter(period="day").aggregate(s=Sum("price_kopecks"))["s"] or 0
-    total_monthly += options.filter(period="month").aggregate(s=Sum("price_kopecks"))["s"] or 0
-    return total_daily + (total_monthly + 29) // 30
-
-
-def autopay_days_left(*, personal_account: PersonalAccount) -> int | None:
-    """Whole days the money lasts at the current rate (None when nothing is charged)."""
-    rate = autopay_daily_rate_kopecks(personal_account=personal_account)
-    if rate <= 0:
-        return None
-    balance = ledger_account_balance(ledger_account_id=personal_account.ledger_account_id)
-    available = balance + personal_account.credit_limit_kopecks
-    return max(available, 0) // rate
+    return forecast.days_left
 
 
 def autopay_is_due(*, setting: AutopaySetting, today: dt.date) -> bool:
     if setting.trigger == AutopaySetting.Trigger.DAY_OF_MONTH:
         return today.day == setting.day_of_month
-    days = autopay_days_left(personal_account=setting.personal_account)
+    days = autopay_days_left(personal_account=setting.personal_account, today=today)
     return days is not None and days < setting.days_left_threshold
 
 

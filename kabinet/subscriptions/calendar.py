@@ -7,10 +7,13 @@ rounded down to a whole kopeck.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
+
+from kabinet.core.dates import days_in_month, month_end, next_month_start
+
+__all__ = ["days_in_month", "month_end", "next_month_start"]  # re-exported: month arithmetic lives in core
 
 _MONTHS_GENITIVE = [
     _("января"),
@@ -40,18 +43,6 @@ _MONTHS_NOMINATIVE = [
     _("ноябрь"),
     _("декабрь"),
 ]
-
-
-def days_in_month(day: dt.date) -> int:
-    return calendar.monthrange(day.year, day.month)[1]
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=days_in_month(day))
-
-
-def next_month_start(day: dt.date) -> dt.date:
-    return month_end(day) + dt.timedelta(days=1)
 
 
 def month_key(day: dt.date) -> str:

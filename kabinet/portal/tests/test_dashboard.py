@@ -11,6 +11,7 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kabinet.billing.forecast import FORECAST_HORIZON_DAYS, days_covered
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.tests.factories import (
     OptionFactory,
@@ -19,15 +20,13 @@ from kabinet.billing.tests.factories import (
     SubscriptionOptionFactory,
     TariffFactory,
 )
+from kabinet.core.dates import next_month_start
 from kabinet.portal.selectors import (
-    FORECAST_HORIZON_DAYS,
-    _days_covered,
     dashboard_cards_for_user,
     forecast_for_account,
     personal_account_with_services_for_user,
 )
 from kabinet.portal.tests.conftest import logged_in, make_subscriber, pay
-from kabinet.subscriptions.calendar import next_month_start
 
 pytestmark = pytest.mark.django_db
 
@@ -226,7 +225,7 @@ def _days_covered_day_by_day(*, available: int, daily: int, monthly: int, today:
 def test_days_covered_matches_the_day_by_day_calendar(available, daily, monthly, today):
     if daily == 0 and monthly == 0:
         return  # no charges: no forecast
-    assert _days_covered(
+    assert days_covered(
         available=available, daily_kopecks=daily, monthly_kopecks=monthly, today=today
     ) == _days_covered_day_by_day(available=available, daily=daily, monthly=monthly, today=today)
 

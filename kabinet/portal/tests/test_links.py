@@ -237,6 +237,26 @@ def test_a_mobile_account_of_the_verified_phone_attaches_itself_on_the_dashboard
     assert not PersonalAccountLink.objects.filter(user=user, personal_account=not_mine).exists()
 
 
+def test_a_phone_verified_mid_session_attaches_its_mobile_account_on_the_next_dashboard(
+    other, django_assert_num_queries
+):
+    # given: a logged-in email user without a phone has seen the dashboard once
+    user = make_subscriber("later-phone@example.com")
+    client = logged_in(user)
+    client.get(reverse("portal:dashboard"))
+    mobile = PersonalAccountFactory(customer=other.customer, service_kind="mobile", phone="+79171112255")
+    # when: the phone is verified in the same session (the profile's phone change), then the dashboard
+    user.phone, user.phone_verified = "+79171112255", True
+    user.save(update_fields=["phone", "phone_verified"])
+    response = client.get(reverse("portal:dashboard"))
+    # then: attached at once, with a notice; the next view does not look again
+    html = response.content.decode()
+    assert f"Лицевой счёт {mobile.number} вашего номера телефона добавлен в кабинет." in html
+    assert PersonalAccountLink.objects.get(user=user, personal_account=mobile).method == "mobile_number"
+    with django_assert_num_queries(4):  # user, accounts, news, bonus: no phone lookup
+        client.get(reverse("portal:dashboard"))
+
+
 def test_an_unverified_phone_attaches_nothing(other):
     # given
     user = make_subscriber("unverified@example.com", phone="+79171112299", phone_verified=False)
