@@ -13,6 +13,7 @@ from kabinet.billing.models import LedgerAccount
 from kabinet.billing.tests.factories import CustomerFactory, PersonalAccountFactory
 from kabinet.core.models import AuditEvent
 from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber
+from kabinet.payments.models import RegistryImport
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,11 +46,18 @@ def test_operator_imports_registry_and_resolves_review_line(live_server, page, b
     page.get_by_role("link", name="Реестры банков").click()
     page.get_by_label("Файл реестра (CSV)").set_input_files(str(registry))
     page.get_by_role("button", name="Загрузить").click()
-    # then the summary shows one credited line and one for review, with its reason
-    expect(page.locator("body")).to_contain_text(
-        "Реестр загружен: строк 2, зачислено 1, повторов 0, на проверку 1."
-    )
+    # then the file is accepted and imported in the background (eager here); the registry page shows
+    # it done, one line credited and one for review, with its reason
+    expect(page.locator("body")).to_contain_text("принят и загружается; итог появится на этой странице")
+    expect(page.locator("body")).to_contain_text("Загружен")
     expect(page.locator("body")).to_contain_text("Лицевой счёт 1000000008 не найден.")
+    imported = RegistryImport.objects.get(file_name="sber-25-11.csv")
+    assert (imported.status, imported.lines_total, imported.credited_count, imported.review_count) == (
+        RegistryImport.Status.DONE,
+        2,
+        1,
+        1,
+    )
     # when the operator resolves the line to the right account
     page.get_by_role("link", name="На проверке").click()
     page.get_by_label("Верный лицевой счёт").fill(account.number)
