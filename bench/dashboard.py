@@ -508,6 +508,8 @@ def main() -> int:
         _log(f"floor: {floor}")
     finally:
         _stop(proc)
+        for leftover in WORK.glob("*.cookies"):  # the sessions' cookies: nothing to keep
+            leftover.unlink(missing_ok=True)
 
     import psycopg
 
