@@ -434,8 +434,10 @@ other work on the machine). Raw figures: `bench/results/dashboard.json`.
 - One dashboard request alone, in-process with no concurrency: {r["dashboard_serial_ms"]} ms. By Little's law a p95
   under 100 ms at {r["connections"]} connections needs more than {r["connections"] * 10} requests/s, i.e. about
   {1000 * (r["cpus"] or 1) / (r["connections"] * 10):.1f} ms of CPU per request on this machine.
-- The dashboard runs {r["dashboard_queries"]} SQL statements per request (session, user, the user's
-  session record, accounts with subscriptions and options, bonus, news); the floor replays exactly those.
+- The dashboard runs {r["dashboard_queries"]} SQL statements per request (the user; one statement for
+  accounts, balances, live subscriptions, tariff names and option sums; the current news; the bonus
+  balance; the session is read from Redis); the floor replays exactly those, so whatever the dashboard
+  saves in SQL, the floor saves too.
 {END}"""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     if BEGIN in text and END in text:
