@@ -182,6 +182,8 @@ def setup_users(users: int) -> list[dict[str, Any]]:
             )
         for account in accounts:
             PersonalAccountLink.objects.get_or_create(user=user, personal_account=account)
+        # Exactly these three: links left by a run with another BENCH_DASHBOARD_USERS would add cards.
+        PersonalAccountLink.objects.filter(user=user).exclude(personal_account__in=accounts).delete()
         made.append({"email": email, "accounts": [a.number for a in accounts]})
     return made
 
