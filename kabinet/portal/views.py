@@ -66,7 +66,10 @@ def _pay_url(account_number: str) -> str:
     return ""
 
 
-_BADGE_CLASS: dict[str, str] = {PersonalAccount.Status.ACTIVE: " badge-ok", PersonalAccount.Status.TERMINATED: ""}
+_BADGE_CLASS: dict[str, str] = {
+    PersonalAccount.Status.ACTIVE: " badge-ok",
+    PersonalAccount.Status.TERMINATED: "",
+}
 
 
 def _date(day: dt.date | None) -> str:
