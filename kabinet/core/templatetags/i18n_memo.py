@@ -10,7 +10,8 @@ rendering time. A constant message without filters, context or ``as`` renders to
 language and autoescape setting, so that text is kept in a per-process dictionary (bounded by the number
 of such strings in the templates times the languages). The language is the ``LANGUAGE_CODE`` that the
 ``i18n`` context processor put into the context when rendering started; without it (a template rendered
-with no request, e.g. an email) nothing is memoised.
+with no request, e.g. an email) nothing is memoised. ``{% language %}`` is Django's tag with one change:
+inside it, ``LANGUAGE_CODE`` is the language it switched to, so the memo keeps following the language.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from django import template
 from django.templatetags import i18n as django_i18n
+from django.utils import translation
 
 register = template.Library()
 register.tags.update(django_i18n.register.tags)
@@ -54,4 +56,18 @@ class MemoTranslateNode(django_i18n.TranslateNode):
 def do_translate(parser: Any, token: Any) -> Any:
     node = django_i18n.do_translate(parser, token)
     node.__class__ = MemoTranslateNode
+    return node
+
+
+class MemoLanguageNode(django_i18n.LanguageNode):
+    def render(self, context: Any) -> Any:
+        with translation.override(self.language.resolve(context)):
+            with context.push(LANGUAGE_CODE=translation.get_language()):
+                return self.nodelist.render(context)
+
+
+@register.tag("language")
+def language(parser: Any, token: Any) -> Any:
+    node = django_i18n.language(parser, token)
+    node.__class__ = MemoLanguageNode
     return node

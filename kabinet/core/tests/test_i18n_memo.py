@@ -44,3 +44,17 @@ def test_a_render_without_a_request_is_not_memoised():
     # then: no LANGUAGE_CODE from the context processors, so Django's own path, and nothing kept
     assert text == "My accounts"
     assert i18n_memo._rendered == {}
+
+
+def test_a_language_block_inside_a_page_translates_into_its_own_language():
+    # given: a Russian page with an English block, rendered twice (the second time from the memo)
+    i18n_memo._rendered.clear()
+    template = engines["django"].from_string(
+        '{% load i18n %}{% translate "Мои счета" %}|{% language "en" %}{% translate "Мои счета" %}'
+        '{% endlanguage %}|{% translate "Мои счета" %}'
+    )
+    # when
+    with translation.override("ru"):
+        rendered = [template.render({}, RequestFactory().get("/")) for _ in range(2)]
+    # then
+    assert rendered == ["Мои счета|My accounts|Мои счета"] * 2
