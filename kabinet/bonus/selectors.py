@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from kabinet.billing.models import LedgerAccount, LedgerTransfer
 from kabinet.bonus.models import BonusLot, BonusMember, BonusRule
 from kabinet.bonus.services import bonus_member_enroll, bonus_rule_get
+from kabinet.core.sql_names import sql_column, sql_table
 
 # The programme's one rule row (BonusRule, pk=1; see bonus_rule_get).
 RULE_PK = 1
@@ -57,12 +58,7 @@ WHERE m.{m_user} = %s
 
 @cache
 def _balance_sql() -> str:
-    def col(model: Any, name: str) -> str:
-        return connection.ops.quote_name(model._meta.get_field(name).column)
-
-    def table(model: Any) -> str:
-        return connection.ops.quote_name(model._meta.db_table)
-
+    col, table = sql_column, sql_table
     return _BALANCE_SQL.format(
         members=table(BonusMember),
         ledger=table(LedgerAccount),

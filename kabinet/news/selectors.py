@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kabinet.core.sql_names import sql_column, sql_table
 from kabinet.news.models import NewsItem
 
 
@@ -49,16 +49,14 @@ LIMIT %s
 """
 
 
+@cache
 def _current_news_sql(kind_count: int) -> str:
-    quote = connection.ops.quote_name
-    meta: Any = NewsItem._meta
-
     def col(name: str) -> str:
-        return quote(meta.get_field(name).column)
+        return sql_column(NewsItem, name)
 
     kinds = f" AND {col('kind')} IN ({', '.join(['%s'] * kind_count)})" if kind_count else ""
     return _CURRENT_NEWS_SQL.format(
-        table=quote(meta.db_table),
+        table=sql_table(NewsItem),
         is_published=col("is_published"),
         published_at=col("published_at"),
         ends_at=col("ends_at"),

@@ -34,6 +34,7 @@ from kabinet.billing.selectors import ledger_transfers_for_account, personal_acc
 from kabinet.catalog.models import Period, ServiceKind, Tariff
 from kabinet.core.dates import next_month_start
 from kabinet.core.exceptions import NotFound
+from kabinet.core.sql_names import sql_column, sql_table
 
 # Subscriptions shown on a dashboard card and counted by the forecast.
 _LIVE_SUBSCRIPTION_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED)
@@ -200,12 +201,7 @@ ORDER BY pa.{pa_kind}, pa.{pa_number}, s.{s_id}
 
 @cache
 def _dashboard_sql() -> str:
-    def col(model: Any, name: str) -> str:
-        return connection.ops.quote_name(model._meta.get_field(name).column)
-
-    def table(model: Any) -> str:
-        return connection.ops.quote_name(model._meta.db_table)
-
+    col, table = sql_column, sql_table
     pa, s, o = PersonalAccount, Subscription, SubscriptionOption
     return _DASHBOARD_SQL.format(
         links=table(PersonalAccountLink),
