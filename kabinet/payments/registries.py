@@ -85,26 +85,6 @@ class ParsedLine:
 
 
 @dataclass
-class ImportSummary:
-    registry_import: RegistryImport
-    lines: int = 0
-    credited: int = 0
-    credited_kopecks: int = 0
-    duplicates: int = 0
-    to_review: int = 0
-    total_kopecks: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, counts: _ChunkCounts) -> None:
-        self.lines += counts.lines
-        self.credited += counts.credited
-        self.credited_kopecks += counts.credited_kopecks
-        self.duplicates += counts.duplicates
-        self.to_review += counts.to_review
-        self.total_kopecks += counts.total_kopecks
-
-
-@dataclass
 class _ChunkCounts:
     lines: int = 0
     credited: int = 0
@@ -112,6 +92,18 @@ class _ChunkCounts:
     duplicates: int = 0
     to_review: int = 0
     total_kopecks: int = 0
+
+    def add(self, counts: _ChunkCounts) -> None:
+        for name in ("lines", "credited", "credited_kopecks", "duplicates", "to_review", "total_kopecks"):
+            setattr(self, name, getattr(self, name) + getattr(counts, name))
+
+
+@dataclass(kw_only=True)
+class ImportSummary(_ChunkCounts):
+    """The counts of a whole file (the sum of its chunks'), with the import record and any errors."""
+
+    registry_import: RegistryImport
+    errors: list[str] = field(default_factory=list)
 
 
 def registry_decode(data: bytes) -> tuple[str, str]:
