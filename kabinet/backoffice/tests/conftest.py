@@ -3,7 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
+from django.test import Client
+
+from kabinet.identity.models import User
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +16,18 @@ def _clear_rate_limits() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+# A cashier with TOTP (modules that need another kind of staff define their own `staff`).
+@pytest.fixture
+def staff() -> User:
+    user = User.objects.create_user(email="kassir@letai.test", password="x", is_staff=True)
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client

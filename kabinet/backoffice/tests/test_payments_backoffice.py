@@ -4,13 +4,14 @@ Subscribers are refused everywhere and nothing changes."""
 from __future__ import annotations
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from kabinet.billing.models import LedgerAccount, PersonalAccount
-from kabinet.billing.tests.factories import PersonalAccountFactory
+from kabinet.backoffice.tests.payments_helpers import HEADER
+from kabinet.backoffice.tests.payments_helpers import balance_of as _balance
+from kabinet.backoffice.tests.payments_helpers import make_account as _pa
+from kabinet.billing.models import LedgerAccount
 from kabinet.bonus.models import BonusRule
 from kabinet.bonus.services import bonus_rule_get
 from kabinet.core.models import AuditEvent
@@ -21,30 +22,6 @@ from kabinet.payments.registries import registry_import
 from kabinet.payments.rules import payment_rules_get
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "bank;date;transaction_id;account;amount;payer\n"
-
-
-def _pa() -> PersonalAccount:
-    return PersonalAccountFactory()  # type: ignore[return-value]
-
-
-def _balance(account: PersonalAccount) -> int:
-    return LedgerAccount.objects.get(pk=account.ledger_account_id).balance_kopecks
-
-
-@pytest.fixture
-def staff() -> User:
-    user = User.objects.create_user(email="kassir@letai.test", password="x", is_staff=True)
-    TOTP.activate(user, generate_totp_secret())
-    return user
-
-
-@pytest.fixture
-def staff_client(staff: User) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

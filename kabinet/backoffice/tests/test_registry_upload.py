@@ -5,42 +5,18 @@ from __future__ import annotations
 
 import psycopg.errors
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
-from kabinet.billing.models import LedgerAccount, PersonalAccount
-from kabinet.billing.tests.factories import PersonalAccountFactory
+from kabinet.backoffice.tests.payments_helpers import HEADER
+from kabinet.backoffice.tests.payments_helpers import balance_of as _balance
+from kabinet.backoffice.tests.payments_helpers import make_account as _pa
 from kabinet.identity.models import User
 from kabinet.payments.models import RegistryFile, RegistryImport
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "bank;date;transaction_id;account;amount;payer\n"
-
-
-def _pa() -> PersonalAccount:
-    return PersonalAccountFactory()  # type: ignore[return-value]
-
-
-def _balance(account: PersonalAccount) -> int:
-    return LedgerAccount.objects.get(pk=account.ledger_account_id).balance_kopecks
-
-
-@pytest.fixture
-def staff() -> User:
-    user = User.objects.create_user(email="kassir@letai.test", password="x", is_staff=True)
-    TOTP.activate(user, generate_totp_secret())
-    return user
-
-
-@pytest.fixture
-def staff_client(staff: User) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_upload_is_queued_and_history_polls_until_done(
