@@ -4,17 +4,16 @@ identity, credits the personal account with a reason; the subscriber sees it in 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import expect
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer
 from kabinet.billing.tests.factories import CustomerFactory, PersonalAccountFactory
 from kabinet.core.models import AuditEvent
 from kabinet.customers.models import Contract
-from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber
+from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +35,7 @@ def test_operator_credits_an_account_and_the_subscriber_sees_it(live_server, pag
     page.get_by_label("Электронная почта или телефон").fill("op@letai.example")
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
-    page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    page.locator("input[name=code]").fill(totp_code(secret))
     page.locator("input[name=code]").press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Бэк-офис")
     # finds the customer by name and opens the card

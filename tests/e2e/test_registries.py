@@ -3,16 +3,14 @@ line that went to review; the subscriber sees the «Летай Бонус» poin
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import expect
 
 from kabinet.billing.models import LedgerAccount
 from kabinet.billing.tests.factories import CustomerFactory, PersonalAccountFactory
 from kabinet.core.models import AuditEvent
-from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber
+from kabinet.identity.tests.security_helpers import PASSWORD, make_subscriber, totp_code
 from kabinet.payments.models import RegistryImport
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +38,7 @@ def test_operator_imports_registry_and_resolves_review_line(live_server, page, b
     page.get_by_label("Электронная почта или телефон").fill("cashier@letai.example")
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
-    page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    page.locator("input[name=code]").fill(totp_code(secret))
     page.locator("input[name=code]").press("Enter")
     page.get_by_role("link", name="Платежи").first.click()
     page.get_by_role("link", name="Реестры банков").click()

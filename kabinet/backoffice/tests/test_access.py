@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test import Client
 from django.urls import URLPattern, reverse
 
@@ -13,13 +11,9 @@ from kabinet.backoffice import urls as backoffice_urls
 from kabinet.core.models import AuditEvent
 from kabinet.customers.models import Customer
 from kabinet.identity.models import User
-from kabinet.identity.tests.security_helpers import PASSWORD, logged_in_user_id, make_subscriber
+from kabinet.identity.tests.security_helpers import PASSWORD, logged_in_user_id, make_subscriber, totp_code
 
 pytestmark = pytest.mark.django_db
-
-
-def totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def staff_with_totp(email: str = "op@letai.example") -> tuple[User, str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.test import Client
 
 from kabinet.customers.models import Customer
@@ -13,6 +15,17 @@ from kabinet.identity.models import User
 PASSWORD = "Kabinet2026x"
 BROWSER_A = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 TestBrowserA"
 BROWSER_B = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1 TestBrowserB"
+
+
+def totp_code(secret: str, *, margin_s: int = 5) -> str:
+    """The current TOTP code, never one about to roll over.
+
+    The server accepts only the current 30-second step, so a code read in the last seconds of a
+    step can expire before the request arrives; wait for the next step instead.
+    """
+    if 30 - time.time() % 30 < margin_s:
+        time.sleep(30 - time.time() % 30 + 0.05)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def make_subscriber(
