@@ -182,9 +182,10 @@ CELERY_TASK_ROUTES = {"kabinet.billing.tasks.*": {"queue": "billing"}}
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "identity.User"
+# Django's and allauth's backends with a cheaper get_user (kabinet/identity/auth_backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "kabinet.identity.auth_backends.ModelBackend",
+    "kabinet.identity.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
