@@ -132,13 +132,17 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "DATABASE_SERVER_SIDE_BINDING", default=False
+        "DATABASE_PREPARED_STATEMENTS", default=True
     ):
-        # Server-side parameter binding lets psycopg prepare a statement after a few executions on a
-        # connection, so PostgreSQL plans hot queries once (planning the dashboard's join costs more than
-        # running it). Off by default: measured here it made bulk writes (a 100 000-line bank registry)
-        # about 30% slower, and the dashboard gain was within the noise of a shared machine.
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+        # Server-side parameter binding, and psycopg prepares a statement once a connection has run it
+        # DATABASE_PREPARE_THRESHOLD times: PostgreSQL then plans hot queries once per connection instead
+        # of on every request (planning the dashboard's join cost more than running it; measured in
+        # docs/benchmarks.md). Django leaves both off by default for transaction-mode connection poolers:
+        # set DATABASE_PREPARED_STATEMENTS=false behind such a pooler.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")),
+        )
 else:
     DATABASES = {
         "default": {

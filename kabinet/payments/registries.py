@@ -415,8 +415,14 @@ def _process_chunk(
         # The import row is the lock for its lines: two runs of one import (a task delivered twice, a
         # resumed run) never store a chunk twice.
         RegistryImport.objects.select_for_update().filter(pk=registry_import_id).values_list("pk").first()
+        line_nos = [ln.line_no for ln in chunk]
+        # The range lets PostgreSQL walk the (import, line) unique index even with a generic plan of a
+        # prepared statement (the IN list alone made it filter every stored line of the import).
         if RegistryLine.objects.filter(
-            registry_import_id=registry_import_id, line_no__in=[ln.line_no for ln in chunk]
+            registry_import_id=registry_import_id,
+            line_no__gte=min(line_nos),
+            line_no__lte=max(line_nos),
+            line_no__in=line_nos,
         ).exists():
             return None
         payments, raced = _credit_many(credits=credits, clearing=clearing, actor=actor, now=now)
