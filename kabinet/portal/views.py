@@ -23,9 +23,11 @@ from django.views.decorators.http import require_POST
 
 from kabinet.billing import services_links
 from kabinet.billing.models import PersonalAccount
+from kabinet.bonus.templatetags.bonus import bonus_balance_card_context
 from kabinet.core.exceptions import DomainError, NotFound
 from kabinet.core.money import format_kopecks
 from kabinet.core.reverse_cache import reverse_memo, reverse_with_id
+from kabinet.news.models import NewsItem
 from kabinet.news.selectors import AccountFacts, news_for_accounts
 from kabinet.portal import exports
 from kabinet.portal.forms import AttachCodeForm, AttachStartForm, HistoryFilterForm
@@ -138,7 +140,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "portal/dashboard.html",
         {
             "cards": [_card_view(card) for card in cards],
-            "news": news,
+            "news": [
+                {
+                    "title": item.title,
+                    "summary": item.summary,
+                    "url": reverse_with_id("news:detail", item.pk),
+                    "maintenance_label": (
+                        item.get_kind_display() if item.kind == NewsItem.Kind.MAINTENANCE else ""
+                    ),
+                }
+                for item in news
+            ],
+            "bonus": bonus_balance_card_context(user=request.user),
             "attach_url": reverse_memo("portal:attach"),
         },
     )
