@@ -173,7 +173,8 @@ if CACHE_REDIS_URL and _xdist_worker.startswith("gw"):
     CACHE_REDIS_URL = urlunsplit(_parts._replace(path=f"/{_db}"))
 if CACHE_REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL}
+        # Django's backend reusing its Redis client objects (kabinet/core/redis_cache.py).
+        "default": {"BACKEND": "kabinet.core.redis_cache.RedisCache", "LOCATION": CACHE_REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kabinet"}}
