@@ -7,16 +7,22 @@ On PostgreSQL with the bench data set (``BENCH_ACCOUNTS`` personal accounts, def
 1. ``BENCH_DASHBOARD_USERS`` cabinet users (default 20) are created, each linked to three accounts of the
    data set (mobile, internet, TV) spread over the whole table;
 2. the production web server starts: granian in WSGI mode (``BENCH_SERVER=gunicorn`` for gunicorn gthread),
-   ``BENCH_APP_WORKERS`` workers x ``BENCH_APP_THREADS`` threads, persistent database connections
-   (CONN_MAX_AGE), Redis cache, DEBUG off, serving ``bench/_dashboard_floor.py``: Django, plus the floor
-   under ``/bench-floor/``;
+   ``BENCH_APP_WORKERS`` workers x ``BENCH_APP_THREADS`` threads (2 x 4: the best of 2 x 2, 2 x 4, 2 x 8,
+   3 x 3, 4 x 2 here), persistent database connections (CONN_MAX_AGE) with prepared statements, Redis
+   cache, DEBUG off, serving ``bench/_dashboard_floor.py``: the project plus the two floors;
 3. every user logs in over HTTP (the real allauth login form) and gets a session;
 4. for each session the SQL statements Django runs for ``GET /cabinet/`` are captured (one in-process
-   request with the same settings); the floor replays exactly these statements through psycopg and returns
-   their rows as JSON;
+   request with the same settings), and those the middleware runs for any logged-in request (the user)
+   are told apart from those of the dashboard view;
 5. load: ``wrk`` (Debian package; a Python thread load generator when wrk is missing), ``BENCH_CONNECTIONS``
    (50) keep-alive connections for ``BENCH_DASHBOARD_SECONDS`` (20 s) after a warm-up, logged-in dashboard
-   requests rotating over the sessions; then the same for the floor on the same server.
+   requests rotating over the sessions; then the same for the floor, and for the Django-free floor, on the
+   same server. The floor is the issue's "bare view that runs the same SQL statements through psycopg and
+   returns the rows as JSON, with no ORM and no template": a plain Django view behind the same middleware,
+   replaying the view's statements on a psycopg connection. The Django-free floor replays all of them in a
+   bare WSGI callable, for reference.
+   During each load the CPU used by the server's processes and by the whole machine is recorded
+   (``/proc``), per request.
 
 Writes ``bench/results/dashboard.json`` and a section of ``docs/benchmarks.md``. Everything is on
 127.0.0.1, bounded in time, and the server is stopped at the end. Targets: p95 < 100 ms at 50
@@ -48,6 +54,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
+from bench._proc import machine_busy_cpu_seconds, session_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "dashboard.json"
@@ -71,7 +79,7 @@ def _config() -> dict[str, Any]:
         "warmup": int(env("BENCH_WARMUP_SECONDS", "5")),
         "server": env("BENCH_SERVER", "granian"),
         "workers": int(env("BENCH_APP_WORKERS", "2")),
-        "threads": int(env("BENCH_APP_THREADS", "8")),
+        "threads": int(env("BENCH_APP_THREADS", "4")),
     }
 
 
@@ -189,27 +197,40 @@ def setup_users(users: int) -> list[dict[str, Any]]:
 
 
 def capture(session_keys: list[str]) -> dict[str, Any]:
-    """In a child process with Django set up: the SQL that ``GET /cabinet/`` runs for each session, and
-    the time of one dashboard request in-process with no concurrency (the server's best case)."""
+    """In a child process with Django set up: the SQL that ``GET /cabinet/`` runs for each session (all
+    of it, and the part the dashboard view runs beyond what the middleware runs for any logged-in
+    request), and the time of one dashboard request in-process with no concurrency (the server's best
+    case)."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    captured: dict[str, list[str]] = {}
-    for key in session_keys:
-        client = Client()
-        client.cookies[settings.SESSION_COOKIE_NAME] = key
-        client.get("/cabinet/")  # the first view may enrol the user in the bonus programme: settle it
+    import bench._dashboard_floor  # noqa: F401  (serves the floor: ROOT_URLCONF with /bench-floor/)
+
+    def statements_of(client: Client, url: str) -> list[str]:
         with CaptureQueriesContext(connection) as queries:
-            response = client.get("/cabinet/")
+            response = client.get(url)
         if response.status_code != 200:
-            raise RuntimeError(f"dashboard answered {response.status_code} for a bench session")
-        captured[key] = [
+            raise RuntimeError(f"{url} answered {response.status_code} for a bench session")
+        return [
             q["sql"]
             for q in queries.captured_queries
             if not re.match(r"\s*(SAVEPOINT|RELEASE SAVEPOINT)\b", q["sql"])
         ]
+
+    every: dict[str, list[str]] = {}
+    view: dict[str, list[str]] = {}
+    for key in session_keys:
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = key
+        client.get("/cabinet/")  # the first view may enrol the user in the bonus programme: settle it
+        every[key] = statements_of(client, "/cabinet/")
+        own = list(every[key])
+        for sql in statements_of(client, "/bench-floor/?replay=0"):  # what the middleware runs itself
+            if sql in own:
+                own.remove(sql)
+        view[key] = own
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = session_keys[0]
     rounds = 50
@@ -217,7 +238,7 @@ def capture(session_keys: list[str]) -> dict[str, Any]:
     for _ in range(rounds):
         client.get("/cabinet/")
     serial_ms = (time.perf_counter() - started) / rounds * 1000
-    return {"statements": captured, "serial_ms": serial_ms}
+    return {"statements": {"all": every, "view": view}, "serial_ms": serial_ms}
 
 
 # --- Server ----------------------------------------------------------------------------------------------
@@ -398,12 +419,21 @@ def _use_wrk() -> bool:
     return os.environ.get("BENCH_LOAD_GENERATOR", "wrk") == "wrk" and shutil.which("wrk") is not None
 
 
-def _load(url: str, cookies: list[str], cookie_file: Path, connections: int, seconds: int) -> dict[str, Any]:
+def _load(
+    url: str, cookies: list[str], cookie_file: Path, connections: int, seconds: int, server_pid: int = 0
+) -> dict[str, Any]:
+    server_before, machine_before = session_cpu_seconds({server_pid}), machine_busy_cpu_seconds()
     if _use_wrk():
         result = _wrk(url, cookie_file, connections, seconds)
     else:
         result = _python_load(url, cookies, connections, seconds)
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
+    if result["requests"]:
+        # CPU per request: the server's processes, and the whole machine (PostgreSQL, Redis, wrk too).
+        server = session_cpu_seconds({server_pid}) - server_before
+        machine = machine_busy_cpu_seconds() - machine_before
+        result["server_cpu_ms"] = server / result["requests"] * 1000
+        result["machine_cpu_ms"] = machine / result["requests"] * 1000
     return result
 
 
@@ -421,7 +451,7 @@ def _write_doc(r: dict[str, Any]) -> None:
 
 Measured by `make bench` (`bench/dashboard.py`) on {r["measured_at"]}: PostgreSQL {r["postgresql"]},
 {r["accounts"]:,} personal accounts, {r["users"]} logged-in subscribers with 3 accounts each, {r["server"]},
-persistent DB connections, Redis cache, DEBUG off; {r["load_generator"]} with {r["connections"]} keep-alive
+persistent DB connections with prepared statements, Redis cache, DEBUG off; {r["load_generator"]} with {r["connections"]} keep-alive
 connections for {r["duration_s"]} s after a {r["warmup_s"]} s warm-up, {r["cpus"]} CPUs shared by the server,
 PostgreSQL and the load generator (load average {r["load_average_before"][0]} just before the load, from
 other work on the machine). Raw figures: `bench/results/dashboard.json`.
@@ -429,17 +459,26 @@ other work on the machine). Raw figures: `bench/results/dashboard.json`.
 | What | Requests/s | p50, ms | p95, ms | p99, ms | Non-2xx |
 |---|---:|---:|---:|---:|---:|
 | `GET /cabinet/` (logged in) | {r["rps"]:,.0f} | {r["p50_ms"]} | {r["p95_ms"]} | {r["p99_ms"]} | {r["non_2xx"]} |
-| Floor: the same {r["dashboard_queries"]} SQL statements via psycopg, rows as JSON | {r["floor_rps"]:,.0f} | {r["floor_p50_ms"]} | {r["floor_p95_ms"]} | {r["floor_p99_ms"]} | {r["floor_non_2xx"]} |
+| Floor: a bare Django view, the view's {r["floor_statements"]} statements via psycopg, rows as JSON | {r["floor_rps"]:,.0f} | {r["floor_p50_ms"]} | {r["floor_p95_ms"]} | {r["floor_p99_ms"]} | {r["floor_non_2xx"]} |
+| For reference, no Django: all {r["dashboard_queries"]} statements via psycopg in a bare WSGI callable | {r["raw_floor_rps"]:,.0f} | — | {r["raw_floor_p95_ms"]} | — | {r["raw_floor_non_2xx"]} |
 
 - p95 at {r["connections"]} connections: {r["p95_ms"]} ms (target < 100 ms: {p95_ok}).
-- Dashboard / floor throughput: **{r["floor_share"]:.0%}** (target ≥ 50%: {share_ok}).
+- Dashboard / floor throughput: **{r["floor_share"]:.0%}** (target ≥ 50%: {share_ok}); against the
+  Django-free replay: {r["raw_floor_share"]:.0%}.
+- CPU per request under this load: the server's processes {r["server_cpu_ms_per_request"]} ms for the
+  dashboard and {r["floor_server_cpu_ms_per_request"]} ms for the floor; the whole machine (PostgreSQL,
+  Redis and wrk included) {r["machine_cpu_ms_per_request"]} ms and {r["floor_machine_cpu_ms_per_request"]} ms.
 - One dashboard request alone, in-process with no concurrency: {r["dashboard_serial_ms"]} ms. By Little's law a p95
   under 100 ms at {r["connections"]} connections needs more than {r["connections"] * 10} requests/s, i.e. about
   {1000 * (r["cpus"] or 1) / (r["connections"] * 10):.1f} ms of CPU per request on this machine.
 - The dashboard runs {r["dashboard_queries"]} SQL statements per request (the user; one statement for
   accounts, balances, live subscriptions, tariff names and option sums; the current news; the bonus
-  balance; the session is read from Redis); the floor replays exactly those, so whatever the dashboard
-  saves in SQL, the floor saves too.
+  balance; the session is read from Redis). The floor is the issue's "bare view": a plain Django view
+  on the same server behind the same middleware (session, the authentication middleware's user query,
+  CSRF, locale), which replays through psycopg exactly the statements the dashboard view ran and returns
+  the rows as JSON, so whatever the dashboard saves in SQL, the floor saves too; what separates the two
+  is the ORM, the Python of the view and the template. The Django-free line replays all the statements,
+  the user query included, with no framework at all.
 {END}"""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     if BEGIN in text and END in text:
@@ -485,7 +524,7 @@ def main() -> int:
         captured = captured["statements"]
         (WORK / "floor_sql.json").write_text(json.dumps(captured), encoding="utf-8")
         _log(f"one dashboard request in-process, no concurrency: {serial_ms:.1f} ms")
-        query_counts = sorted({len(v) for v in captured.values()})
+        query_counts = sorted({len(v) for v in captured["all"].values()})
         _log(f"the dashboard runs {query_counts} SQL statements per request")
         cookies = [f"sessionid={key}" for key in keys]
         with tempfile.NamedTemporaryFile("w", dir=WORK, suffix=".cookies", delete=False) as fh:
@@ -497,19 +536,27 @@ def main() -> int:
         floor_response = check.getresponse()
         floor_body = json.loads(floor_response.read())
         check.close()
-        if floor_response.status != 200 or floor_body["statements"] != len(captured[keys[0]]):
+        if floor_response.status != 200 or floor_body["statements"] != len(captured["view"][keys[0]]):
             raise RuntimeError(f"floor check failed: {floor_response.status}")
 
         load_before = os.getloadavg()
         _log(f"warm-up {cfg['warmup']} s each (load average before: {load_before[0]:.2f})")
         _load(base + "/cabinet/", cookies, cookie_file, cfg["connections"], cfg["warmup"])
         _load(base + "/bench-floor/", cookies, cookie_file, cfg["connections"], cfg["warmup"])
+        _load(base + "/bench-floor-raw/", cookies, cookie_file, cfg["connections"], cfg["warmup"])
         _log(f"dashboard: {cfg['connections']} connections, {cfg['seconds']} s")
-        dash = _load(base + "/cabinet/", cookies, cookie_file, cfg["connections"], cfg["seconds"])
+        dash = _load(base + "/cabinet/", cookies, cookie_file, cfg["connections"], cfg["seconds"], proc.pid)
         _log(f"dashboard: {dash}")
         _log(f"floor: {cfg['connections']} connections, {cfg['seconds']} s")
-        floor = _load(base + "/bench-floor/", cookies, cookie_file, cfg["connections"], cfg["seconds"])
+        floor = _load(
+            base + "/bench-floor/", cookies, cookie_file, cfg["connections"], cfg["seconds"], proc.pid
+        )
         _log(f"floor: {floor}")
+        _log(f"raw floor (no Django): {cfg['connections']} connections, {cfg['seconds']} s")
+        raw = _load(
+            base + "/bench-floor-raw/", cookies, cookie_file, cfg["connections"], cfg["seconds"], proc.pid
+        )
+        _log(f"raw floor: {raw}")
     finally:
         _stop(proc)
         for leftover in WORK.glob("*.cookies"):  # the sessions' cookies: nothing to keep
@@ -533,6 +580,16 @@ def main() -> int:
         "floor_p99_ms": round(floor["p99_ms"], 1),
         "floor_non_2xx": floor["non_2xx"] + floor["errors"],
         "floor_share": round(dash["rps"] / floor["rps"], 3) if floor["rps"] else 0.0,
+        "server_cpu_ms_per_request": round(dash.get("server_cpu_ms", 0.0), 2),
+        "machine_cpu_ms_per_request": round(dash.get("machine_cpu_ms", 0.0), 2),
+        "floor_server_cpu_ms_per_request": round(floor.get("server_cpu_ms", 0.0), 2),
+        "floor_machine_cpu_ms_per_request": round(floor.get("machine_cpu_ms", 0.0), 2),
+        "floor_statements": max(len(v) for v in captured["view"].values()),
+        "floor_kind": "Django view behind the project's middleware, view statements replayed via psycopg",
+        "raw_floor_rps": round(raw["rps"], 1),
+        "raw_floor_p95_ms": round(raw["p95_ms"], 1),
+        "raw_floor_non_2xx": raw["non_2xx"] + raw["errors"],
+        "raw_floor_share": round(dash["rps"] / raw["rps"], 3) if raw["rps"] else 0.0,
         "server": server_label,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": cfg["seconds"],
@@ -562,7 +619,8 @@ def main() -> int:
         f"rps {result['rps']}, p95 {result['p95_ms']} ms, floor {result['floor_rps']} rps "
         f"(share {result['floor_share']:.0%}); written {RESULTS.relative_to(ROOT)}"
     )
-    return 0 if result["non_2xx"] == 0 and result["floor_non_2xx"] == 0 else 1
+    clean = result["non_2xx"] == 0 and result["floor_non_2xx"] == 0 and result["raw_floor_non_2xx"] == 0
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from urllib.parse import urlparse, urlunparse
 
 import requests
 
+from bench._proc import session_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "payments.json"
@@ -128,21 +130,6 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _session_cpu_seconds(session_ids: set[int]) -> float:
-    """User + system CPU of every process in these sessions (the servers and their workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # after "pid (comm)": state ppid pgrp session ... utime(12) stime(13)
-        if int(fields[3]) in session_ids:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 def _prepare(shop_id: str, *, card_expiry_year: str = "2030") -> list[str]:
@@ -313,9 +300,9 @@ def main() -> int:
         # unknown payment: ignored without touching money)
         _fire(url, ["warmup-unknown"] * (APP_WORKERS * APP_THREADS * 2), APP_WORKERS * APP_THREADS)
         sessions = {app.pid, sandbox.pid}
-        cpu_before = _session_cpu_seconds(sessions)
+        cpu_before = session_cpu_seconds(sessions)
         elapsed, statuses, latencies = _fire(url, ids, min(CONCURRENCY, len(ids)))
-        cpu_used = _session_cpu_seconds(sessions) - cpu_before
+        cpu_used = session_cpu_seconds(sessions) - cpu_before
         first = _check()
         replay_elapsed, replay_statuses, _lat = _fire(url, ids, min(CONCURRENCY, len(ids)))
         second = _check()
