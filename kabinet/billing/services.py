@@ -192,6 +192,13 @@ def personal_account_lock(*, personal_account_id: int) -> PersonalAccount:
     )
 
 
+def ledger_account_lock(*, ledger_account_id: int) -> None:
+    """Lock a ledger account's balance row now (inside a transaction), for callers that must take it
+    before other locks: the order shared with payment credits and refunds is the subscriber's ledger
+    row first, then rows that hang off it (such as the bonus member), then system accounts."""
+    LedgerAccount.objects.select_for_update().filter(pk=ledger_account_id).values_list("pk").first()
+
+
 def personal_account_available_kopecks(*, personal_account: PersonalAccount) -> int:
     """Balance plus credit limit: what can still be charged before the account is blocked for debt."""
     balance = ledger_account_balance(ledger_account_id=personal_account.ledger_account_id)

@@ -30,7 +30,12 @@ from django.utils.translation import gettext as _
 from kabinet.billing.ledger_bulk import TransferSpec, ledger_transfers_post_many
 from kabinet.billing.models import LedgerTransfer, PersonalAccount, PersonalAccountLink
 from kabinet.billing.selectors import ledger_account_balance, personal_account_get_for_user
-from kabinet.billing.services import BONUS_LIABILITY, ledger_account_system, ledger_transfer_post
+from kabinet.billing.services import (
+    BONUS_LIABILITY,
+    ledger_account_lock,
+    ledger_account_system,
+    ledger_transfer_post,
+)
 from kabinet.bonus.models import BonusLot, BonusMember, BonusRule
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
@@ -337,7 +342,10 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
     member = bonus_member_enroll(user=user)
     money_key = f"bonus:redeem:{user.pk}:{key}:money"
     with transaction.atomic():
-        # The member row is the lock for the member's points (read balance, consume lots, write).
+        # Lock order shared with a payment's credit and refund (they update the account's ledger row,
+        # then their bonus hooks lock the member): the account's ledger row, then the member row, which
+        # is the lock for the member's points (read balance, consume lots, write).
+        ledger_account_lock(ledger_account_id=account.ledger_account_id)
         BonusMember.objects.select_for_update().get(pk=member.pk)
         done = LedgerTransfer.objects.filter(key=money_key).first()
         if done is not None:
@@ -366,8 +374,6 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
         if left:  # pragma: no cover - lots and ledger disagree: refuse rather than overdraw
             raise Conflict(_("Баллы временно недоступны, попробуйте позже."))
         today = timezone.localdate()
-        # Money first: the personal account's ledger row is locked before the bonus rows, the same
-        # order as a payment credit followed by its accrual hook (no deadlock between the two).
         money = ledger_transfer_post(
             key=money_key,
             debit=ledger_account_system(code=BONUS_LIABILITY),
