@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kabinet.billing.models import (
     LedgerAccount,
@@ -22,6 +23,7 @@ from kabinet.billing.numbers import personal_account_number_random
 from kabinet.billing.selectors import ledger_account_balance
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
+from kabinet.core.stored_text import stored_text
 from kabinet.customers.models import Contract, Customer
 from kabinet.customers.services import customer_contract_terminate
 
@@ -140,7 +142,7 @@ def ledger_transfer_reverse(
         amount_kopecks=transfer.amount_kopecks,
         kind=LedgerTransfer.Kind.REVERSAL,
         value_date=timezone.localdate(),
-        description=_("Сторно: %(what)s") % {"what": transfer.description or transfer.key},
+        description=stored_text(gettext_lazy("Сторно: %(what)s"), what=transfer.description or transfer.key),
         reverses=transfer,
         actor=actor,
         reason=reason,
@@ -305,10 +307,10 @@ def ledger_adjustment_post(
     adjustments = ledger_account_system(code=ADJUSTMENTS)
     if direction == AdjustmentDirection.CREDIT:
         debit, credit = adjustments, personal_account.ledger_account
-        what = _("Зачисление оператором")
+        what = stored_text(gettext_lazy("Зачисление оператором"))
     else:
         debit, credit = personal_account.ledger_account, adjustments
-        what = _("Списание оператором")
+        what = stored_text(gettext_lazy("Списание оператором"))
     with transaction.atomic():
         result = ledger_transfer_post(
             key=f"{ADJUSTMENT_KEY_PREFIX}{token}",

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kabinet.billing.ledger_bulk import TransferSpec, ledger_transfers_post_many
 from kabinet.billing.models import LedgerTransfer, PersonalAccount, PersonalAccountLink
@@ -41,6 +42,7 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.models import AuditEvent
 from kabinet.core.money import format_kopecks
+from kabinet.core.stored_text import stored_text
 from kabinet.payments.hooks import RefundNote
 
 BONUS_ISSUED = "bonus:issued"
@@ -176,7 +178,7 @@ def bonus_accrue_for_payments(payments: Sequence[Any]) -> int:
                 amount_kopecks=points_by_payment[p.pk],
                 kind=LedgerTransfer.Kind.BONUS,
                 value_date=today,
-                description=_("Начислены бонусные баллы за платёж"),
+                description=stored_text(gettext_lazy("Начислены бонусные баллы за платёж")),
                 ref=str(p.public_id)[:64],
             )
         )
@@ -276,13 +278,18 @@ def bonus_reverse_for_refund(*, refund: Any, payment: Any) -> RefundNote | None:
         if left:  # pragma: no cover - lots and ledger disagree: refuse rather than overdraw
             raise Conflict(_("Баллы временно недоступны, попробуйте позже."))
         if shortfall:
-            description = _(
-                "Возврат платежа %(amount)s: списаны начисленные за него баллы, кроме уже потраченных (%(n)s)"
-            ) % {"amount": amount_text, "n": shortfall}
+            description = stored_text(
+                gettext_lazy(
+                    "Возврат платежа %(amount)s: списаны начисленные за него баллы, кроме уже потраченных (%(n)s)"
+                ),
+                amount=amount_text,
+                n=shortfall,
+            )
         else:
-            description = _("Возврат платежа %(amount)s: списаны начисленные за него баллы") % {
-                "amount": amount_text
-            }
+            description = stored_text(
+                gettext_lazy("Возврат платежа %(amount)s: списаны начисленные за него баллы"),
+                amount=amount_text,
+            )
         ledger_transfer_post(
             key=key,
             debit=member.ledger_account,
@@ -381,7 +388,7 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
             amount_kopecks=points * rule.kopecks_per_point,
             kind=LedgerTransfer.Kind.BONUS,
             value_date=today,
-            description=_("Оплата бонусными баллами «Летай Бонус»"),
+            description=stored_text(gettext_lazy("Оплата бонусными баллами «Летай Бонус»")),
             actor=user,
         ).transfer
         ledger_transfer_post(
@@ -391,7 +398,7 @@ def bonus_redeem(*, user: Any, personal_account_id: int, points: int, idempotenc
             amount_kopecks=points,
             kind=LedgerTransfer.Kind.BONUS,
             value_date=today,
-            description=_("Баллы списаны в оплату услуг"),
+            description=stored_text(gettext_lazy("Баллы списаны в оплату услуг")),
             actor=user,
         )
         audit_log(
@@ -434,8 +441,10 @@ def bonus_expire(*, now: dt.datetime | None = None, limit: int = 10_000) -> int:
                     amount_kopecks=lot.remaining,
                     kind=LedgerTransfer.Kind.BONUS,
                     value_date=timezone.localdate(now),
-                    description=_("Сгорели баллы, начисленные %(date)s")
-                    % {"date": timezone.localtime(lot.earned_at).strftime("%d.%m.%Y")},
+                    description=stored_text(
+                        gettext_lazy("Сгорели баллы, начисленные %(date)s"),
+                        date=timezone.localtime(lot.earned_at).strftime("%d.%m.%Y"),
+                    ),
                 )
                 expired_points += lot.remaining
             lot.remaining = 0

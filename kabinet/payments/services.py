@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kabinet.billing.models import LedgerTransfer, PersonalAccount
 from kabinet.billing.services import (
@@ -31,6 +32,7 @@ from kabinet.billing.services import (
 )
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
+from kabinet.core.stored_text import in_operator_language, stored_text
 from kabinet.payments.acquirer.client import acquirer_client
 from kabinet.payments.acquirer.interface import (
     AcquirerError,
@@ -211,8 +213,10 @@ def _payment_register_at_acquirer(
         remote = acquirer_client().payment_create(
             amount_kopecks=payment.amount_kopecks,
             return_url=payment_status_url(payment=payment, site_url=site_url),
-            description=_("Оплата услуг связи, лицевой счёт %(number)s")
-            % {"number": payment.personal_account.number},
+            description=stored_text(
+                gettext_lazy("Оплата услуг связи, лицевой счёт %(number)s"),
+                number=payment.personal_account.number,
+            ),
             metadata={
                 "payment_id": str(payment.public_id),
                 "personal_account": payment.personal_account.number,
@@ -517,7 +521,7 @@ def _payment_credit_locked(
         amount_kopecks=payment.amount_kopecks,
         kind=LedgerTransfer.Kind.PAYMENT,
         value_date=timezone.localdate(now),
-        description=_("Оплата: %(method)s") % {"method": payment.get_method_display()},
+        description=stored_text(gettext_lazy("Оплата: %(method)s"), method=_method_label(payment)),
         ref=str(payment.public_id),
         actor=actor,
     )
@@ -532,6 +536,11 @@ def _payment_credit_locked(
         _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
     payment_pk = payment.pk
     transaction.on_commit(lambda: _receipt_send_later(payment_pk))
+
+
+@in_operator_language
+def _method_label(payment: Payment) -> str:
+    return str(payment.get_method_display())
 
 
 def _receipt_send_later(payment_pk: int) -> None:
@@ -671,7 +680,9 @@ def _refund_apply_remote(*, refund_id: int, remote: AcquirerRefund) -> None:
             amount_kopecks=refund.amount_kopecks,
             kind=LedgerTransfer.Kind.REFUND,
             value_date=timezone.localdate(),
-            description=_("Возврат платежа на карту %(mask)s") % {"mask": payment.card_mask or ""},
+            description=stored_text(
+                gettext_lazy("Возврат платежа на карту %(mask)s"), mask=payment.card_mask or ""
+            ),
             ref=str(refund.public_id),
             actor=refund.actor,
             reason=refund.reason,

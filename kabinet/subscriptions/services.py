@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kabinet.billing.models import (
     LedgerAccount,
@@ -55,6 +56,7 @@ from kabinet.catalog.selectors import (
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.money import format_kopecks
+from kabinet.core.stored_text import in_operator_language, stored_text
 from kabinet.subscriptions.calendar import (
     date_words,
     days_in_month,
@@ -245,6 +247,7 @@ def _shortfall_words(shortfall: int) -> str:
     return _("Не хватает %(sum)s: сначала пополните счёт.") % {"sum": format_kopecks(shortfall)}
 
 
+@in_operator_language
 def _fee_description(*, tariff_name: str, period: str, day: dt.date, days: int | None = None) -> str:
     if period == Period.DAY:
         return _("Абонентская плата по тарифу «%(name)s» за %(date)s") % {
@@ -304,12 +307,26 @@ def _unused_refund_kopecks(*, subscription: Subscription, from_day: dt.date) -> 
     return _monthly_refund_kopecks(charge_key=key, from_day=from_day)
 
 
+@in_operator_language
+def _option_charge_description(*, name: str, period: str, day: dt.date) -> str:
+    if period == Option.OptionPeriod.ONCE:
+        return _("Опция «%(name)s», разово") % {"name": name}
+    if period == Option.OptionPeriod.MONTH:
+        return _("Опция «%(name)s» за %(month)s (с %(date)s)") % {
+            "name": name,
+            "month": month_words(day),
+            "date": day.strftime("%d.%m"),
+        }
+    return _("Опция «%(name)s» за %(date)s") % {"name": name, "date": day.strftime("%d.%m.%Y")}
+
+
 def _refund_key(*, prefix: str, period: str, from_day: dt.date) -> str:
     if period == Period.DAY:
         return f"refund:{prefix}:{from_day.isoformat()}"
     return f"refund:{prefix}:{month_key(from_day)}"
 
 
+@in_operator_language
 def _refund_words(*, option: bool, name: str, period: str, from_day: dt.date) -> str:
     """«Перерасчёт абонентской платы по тарифу «…» за ноябрь 2026: не использовано с 20.11.2026», as the run."""
     fmt = {"name": name, "month": month_words(from_day), "date": from_day.strftime("%d.%m.%Y")}
@@ -1043,20 +1060,11 @@ def subscription_option_enable(
         )
         if option.period == Option.OptionPeriod.ONCE:
             key = f"charge:opt:{sub_option.pk}:once"
-            description = _("Опция «%(name)s», разово") % {"name": option.name}
         elif option.period == Option.OptionPeriod.MONTH:
             key = f"charge:opt:{sub_option.pk}:{month_key(today)}"
-            description = _("Опция «%(name)s» за %(month)s (с %(date)s)") % {
-                "name": option.name,
-                "month": month_words(today),
-                "date": today.strftime("%d.%m"),
-            }
         else:
             key = f"charge:opt:{sub_option.pk}:{today.isoformat()}"
-            description = _("Опция «%(name)s» за %(date)s") % {
-                "name": option.name,
-                "date": today.strftime("%d.%m.%Y"),
-            }
+        description = _option_charge_description(name=option.name, period=option.period, day=today)
         _charge(
             account=account,
             key=key,
@@ -1370,7 +1378,9 @@ def _block_charge_day(*, account: PersonalAccount, block: VoluntaryBlock, day: d
         key=f"vblock-fee:{block.pk}:{day.isoformat()}",
         amount_kopecks=block.fee_per_day_kopecks,
         value_date=day,
-        description=_("Плата за добровольную блокировку за %(date)s") % {"date": day.strftime("%d.%m.%Y")},
+        description=stored_text(
+            gettext_lazy("Плата за добровольную блокировку за %(date)s"), date=day.strftime("%d.%m.%Y")
+        ),
         subscription=None,
         actor=None,
     )
@@ -1587,7 +1597,9 @@ def promised_payment_take(
             amount_kopecks=amount,
             kind=LedgerTransfer.Kind.PROMISED_PAYMENT,
             value_date=today,
-            description=_("Обещанный платёж до %(date)s") % {"date": quote.due_on.strftime("%d.%m.%Y")},
+            description=stored_text(
+                gettext_lazy("Обещанный платёж до %(date)s"), date=quote.due_on.strftime("%d.%m.%Y")
+            ),
             actor=actor,
         )
         _charge(
@@ -1595,7 +1607,7 @@ def promised_payment_take(
             key=f"promised-fee:{promised.pk}",
             amount_kopecks=rule.fee_kopecks,
             value_date=today,
-            description=_("Плата за обещанный платёж"),
+            description=stored_text(gettext_lazy("Плата за обещанный платёж")),
             subscription=None,
             actor=actor,
         )
@@ -1644,8 +1656,10 @@ def promised_payment_expire(*, day: dt.date | None = None) -> int:
                 amount_kopecks=promised.amount_kopecks,
                 kind=LedgerTransfer.Kind.PROMISED_PAYMENT,
                 value_date=return_day,
-                description=_("Возврат обещанного платежа от %(date)s")
-                % {"date": promised.taken_on.strftime("%d.%m.%Y")},
+                description=stored_text(
+                    gettext_lazy("Возврат обещанного платежа от %(date)s"),
+                    date=promised.taken_on.strftime("%d.%m.%Y"),
+                ),
             )
             promised.status = PromisedPayment.Status.RETURNED
             promised.returned_on = return_day

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from kabinet.billing.models import LedgerTransfer, SubscriptionOption
 from kabinet.core.exceptions import DomainError
@@ -155,3 +156,32 @@ def test_the_same_monthly_option_twice_is_refused(internet, subscriber) -> None:
         "option_active",
         "Опция «Статический IP» уже подключена.",
     )
+
+
+def test_a_tatar_subscriber_gets_tatar_messages_and_russian_ledger_lines(
+    internet, subscriber, travel
+) -> None:
+    # given a subscriber whose interface is in Tatar
+    account, sub = internet
+    static_ip = make_option(name="Статический IP", price_kopecks=15000)
+    travel(dt.date(2026, 11, 20))
+    with translation.override("tt"):
+        # when they switch an option on, then off in the same month
+        so = subscription_option_enable(
+            actor=subscriber, subscription=sub, option=static_ip, consent_given=True, consent_text="Әйе"
+        )
+        travel(dt.date(2026, 11, 25))
+        subscription_option_disable(actor=subscriber, subscription_option=so)
+        # and an error is still told in their language
+        with pytest.raises(DomainError) as excinfo:
+            subscription_option_disable(actor=subscriber, subscription_option=so)
+        refused = excinfo.value.message
+    # then the ledger (history, statements, the operator's screens) reads in Russian
+    charge = LedgerTransfer.objects.get(key=f"charge:opt:{so.pk}:2026-11")
+    refund = LedgerTransfer.objects.get(key=f"refund:opt:{so.pk}:2026-11")
+    assert charge.description == "Опция «Статический IP» за ноябрь 2026 (с 20.11)"
+    assert refund.description.startswith("Перерасчёт платы за опцию «Статический IP» за ноябрь 2026")
+    with translation.override("ru"):
+        with pytest.raises(DomainError) as russian:
+            subscription_option_disable(actor=subscriber, subscription_option=so)
+    assert refused != russian.value.message
