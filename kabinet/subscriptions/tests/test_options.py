@@ -162,7 +162,7 @@ def test_a_tatar_subscriber_gets_tatar_messages_and_russian_ledger_lines(
     internet, subscriber, travel
 ) -> None:
     # given a subscriber whose interface is in Tatar
-    account, sub = internet
+    _account, sub = internet
     static_ip = make_option(name="Статический IP", price_kopecks=15000)
     travel(dt.date(2026, 11, 20))
     with translation.override("tt"):
