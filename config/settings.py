@@ -134,14 +134,12 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "DATABASE_PREPARED_STATEMENTS", default=True
     ):
-        # Server-side parameter binding, and psycopg prepares a statement once a connection has run it
-        # DATABASE_PREPARE_THRESHOLD times: PostgreSQL then plans hot queries once per connection instead
-        # of on every request (planning the dashboard's join cost more than running it; measured in
-        # docs/benchmarks.md). Django leaves both off by default for transaction-mode connection poolers:
-        # set DATABASE_PREPARED_STATEMENTS=false behind such a pooler.
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True,
-            prepare_threshold=int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")),
+        # The hand-written reads on every request (kabinet.core.prepared) are prepared once a connection
+        # has run them DATABASE_PREPARE_THRESHOLD times, so PostgreSQL plans them once per connection.
+        # Django's own queries keep client-side binding and are never prepared. Off behind a
+        # transaction-mode connection pooler that cannot keep prepared statements.
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(
+            os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
         )
 else:
     DATABASES = {

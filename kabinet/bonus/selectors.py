@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -17,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from kabinet.billing.models import LedgerAccount, LedgerTransfer
 from kabinet.bonus.models import BonusLot, BonusMember, BonusRule
 from kabinet.bonus.services import bonus_member_enroll, bonus_rule_get
+from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
 
 # The programme's one rule row (BonusRule, pk=1; see bonus_rule_get).
@@ -82,7 +82,7 @@ def bonus_balance_for_user(*, user: Any) -> BonusBalance | None:
     """Points, their value and the nearest expiry: one query for a member (a new cabinet user joins here)."""
     if not getattr(user, "is_authenticated", False) or user.is_staff:
         return None
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_balance_sql(), [RULE_PK, user.pk])
         row = cursor.fetchone()
     if row is None or row[1] is None:

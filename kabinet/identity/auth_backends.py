@@ -16,6 +16,7 @@ from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 
+from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_rows import row_reader
 from kabinet.identity.models import User
 
@@ -40,7 +41,7 @@ def user_by_pk(user_id: Any) -> User | None:
         pk = User._meta.pk.to_python(user_id)  # type: ignore[union-attr]
     except ValidationError:  # a malformed id in a session: no such user
         return None
-    with connections[alias].cursor() as cursor:
+    with hot_cursor(alias) as cursor:
         cursor.execute(_user_by_pk_sql(alias), [pk])
         row = cursor.fetchone()
     return None if row is None else row_reader(User, alias).instance(row)

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
 from kabinet.core.sql_rows import row_reader
 from kabinet.news.models import NewsItem
@@ -75,7 +75,7 @@ def news_for_accounts(
     now = timezone.now()
     accounts = list(accounts)
     kinds = list(kinds or [])
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_current_news_sql(len(kinds)), [True, now, now, *kinds, 200])
         rows = cursor.fetchall()
     reader = row_reader(NewsItem)

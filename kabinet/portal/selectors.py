@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -34,6 +33,7 @@ from kabinet.billing.selectors import ledger_transfers_for_account, personal_acc
 from kabinet.catalog.models import Period, ServiceKind, Tariff
 from kabinet.core.dates import next_month_start
 from kabinet.core.exceptions import NotFound
+from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
 
 # Subscriptions shown on a dashboard card and counted by the forecast.
@@ -245,7 +245,7 @@ def dashboard_cards_for_user(*, user: Any, today: dt.date | None = None) -> list
     today = today or timezone.localdate()
     active_option = SubscriptionOption.Status.ACTIVE
     params = [active_option, Period.DAY, active_option, Period.MONTH, *_LIVE_SUBSCRIPTION_STATUSES, user.pk]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_dashboard_sql(), params)
         rows = cursor.fetchall()
     cards: list[AccountCard] = []

@@ -1,7 +1,8 @@
-"""PostgreSQL connections prepare hot statements (server-side binding), unless switched off."""
+"""PostgreSQL connections prepare the hot hand-written reads (kabinet.core.prepared), unless switched off."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -10,6 +11,10 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from kabinet.billing.models import LedgerAccount, LedgerTransfer
+from kabinet.billing.services import ledger_transfer_post
+from kabinet.core.prepared import hot_cursor
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,14 +31,15 @@ def _database_options(**env: str) -> dict[str, object]:
 
 def test_postgresql_prepares_statements_by_default() -> None:
     options = _database_options(DATABASE_URL="postgres://u@127.0.0.1:5432/kabinet")
-    assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
+    # Django's own queries keep client-side binding (kabinet.core.prepared says why)
+    assert "server_side_binding" not in options
 
 
 def test_prepared_statements_can_be_switched_off_or_tuned() -> None:
     url = "postgres://u@127.0.0.1:5432/kabinet"
     off = _database_options(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false")
-    assert "server_side_binding" not in off and "prepare_threshold" not in off
+    assert "prepare_threshold" not in off
     tuned = _database_options(DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="2")
     assert tuned["prepare_threshold"] == 2
 
@@ -44,14 +50,44 @@ def test_sqlite_has_no_postgresql_options() -> None:
 
 
 @pytest.mark.django_db
-def test_a_repeated_statement_is_prepared_on_postgresql() -> None:
+def test_hot_reads_are_prepared_and_django_queries_are_not_on_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only (runs in the PostgreSQL CI run)")
-    # when the same parametrised statement runs more often than the threshold on one connection
+    # when a hot read and an ORM query each run more often than the threshold on one connection
+    for n in range(6):
+        with hot_cursor() as cursor:
+            cursor.execute("SELECT %s::int + 40 AS kabinet_hot_probe", [n])
+            assert cursor.fetchone() == (n + 40,)
+        list(LedgerAccount.objects.filter(code="kabinet_orm_probe").values_list("pk"))
     with connection.cursor() as cursor:
-        for n in range(6):
-            cursor.execute("SELECT %s::int + 40 AS kabinet_prepare_probe", [n])
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
-    # then PostgreSQL holds it as a prepared statement
-    assert any("kabinet_prepare_probe" in sql for sql in prepared)
+    # then PostgreSQL holds the hot read as a prepared statement, and nothing of Django's
+    assert any("kabinet_hot_probe" in sql for sql in prepared)
+    assert not any("kabinet_orm_probe" in sql for sql in prepared)
+
+
+@pytest.mark.django_db
+def test_a_ledger_delta_above_two_to_the_31_kopecks_is_exact() -> None:
+    # given two accounts (a delta above 2^31 kopecks is what a bulk seeding or a month of a big
+    # operator's revenue can reach; with Django's server-side binding it wrapped around)
+    debit = LedgerAccount.objects.create(
+        code="test:big-debit", kind=LedgerAccount.Kind.ADJUSTMENT, name="big"
+    )
+    credit = LedgerAccount.objects.create(
+        code="test:big-credit", kind=LedgerAccount.Kind.ADJUSTMENT, name="big"
+    )
+    amount = 14_292_834_094
+    # when it moves in one transfer
+    ledger_transfer_post(
+        key="test:big",
+        debit=debit,
+        credit=credit,
+        amount_kopecks=amount,
+        kind=LedgerTransfer.Kind.ADJUSTMENT,
+        value_date=dt.date(2026, 11, 26),
+    )
+    # then both balances are exact
+    debit.refresh_from_db()
+    credit.refresh_from_db()
+    assert (debit.balance_kopecks, credit.balance_kopecks) == (-amount, amount)
