@@ -2,7 +2,7 @@
 
 The ORM spends more time compiling a simple ``SELECT ... WHERE`` than the database spends answering
 it. For the few reads on every request, the statement is written once from the model's metadata
-(``select_list``), each value goes through the converters the ORM would apply (SQLite returns datetimes
+(``RowReader.columns``), each value goes through the converters the ORM would apply (SQLite returns datetimes
 as text, JSON columns as strings, ...), and ``Model.from_db`` makes the instance.
 """
 

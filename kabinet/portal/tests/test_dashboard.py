@@ -250,7 +250,7 @@ def test_dashboard_shows_only_the_notices_that_concern_the_subscriber(owner, own
         kind="maintenance",
         target_service_kinds=["tv"],
     )
-    news_publish(
+    internet = news_publish(
         actor=staff,
         title="Работы на сети интернета",
         body="Перерывы до 30 минут.",
@@ -259,9 +259,14 @@ def test_dashboard_shows_only_the_notices_that_concern_the_subscriber(owner, own
     )
     # when
     html = logged_in(owner).get(reverse("portal:dashboard")).content.decode()
-    # then
-    assert "Работы на сети интернета" in html
+    # then: the notice with its kind and its link, and nothing for TV
+    assert (
+        '<span class="badge badge-warn">Плановые работы</span> \n'
+        f'        <a href="{reverse("news:detail", args=[internet.pk])}">Работы на сети интернета</a>'
+    ) in html
     assert "Работы на сети ТВ" not in html
+    # and the bonus card links to the programme's rules
+    assert f'<a href="{reverse("bonus:rules")}">Как копить и тратить баллы</a>' in html
 
 
 def test_dashboard_explains_how_to_end_a_voluntary_block_and_an_operator_block(owner):
