@@ -317,12 +317,15 @@ def bonus_reverse_for_refund(*, refund: Any, payment: Any) -> RefundNote | None:
         reason=refund.reason,
     )
     if shortfall:
-        message = _("Списано бонусных баллов за возврат: %(taken)s из %(due)s (остальные уже потрачены).") % {
-            "taken": taken,
-            "due": due,
-        }
+        message = stored_text(
+            gettext_lazy(
+                "Списано бонусных баллов за возврат: %(taken)s из %(due)s (остальные уже потрачены)."
+            ),
+            taken=taken,
+            due=due,
+        )
     else:
-        message = _("Списано бонусных баллов за возврат: %(taken)s.") % {"taken": taken}
+        message = stored_text(gettext_lazy("Списано бонусных баллов за возврат: %(taken)s."), taken=taken)
     return RefundNote(
         kind="bonus_reversed",
         message=message,

@@ -699,8 +699,10 @@ def _refund_apply_remote(*, refund_id: int, remote: AcquirerRefund) -> None:
         _event(
             payment,
             PaymentEvent.Kind.REFUNDED,
-            _("Возвращено %(amount)s")
-            % {"amount": f"{refund.amount_kopecks // 100},{refund.amount_kopecks % 100:02d} ₽"},
+            stored_text(
+                gettext_lazy("Возвращено %(amount)s"),
+                amount=f"{refund.amount_kopecks // 100},{refund.amount_kopecks % 100:02d} ₽",
+            ),
             refund=str(refund.public_id),
         )
         # Same transaction: the bonus points of the refunded part go back exactly when the money does.

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Sum
+from django.utils import translation
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount, PersonalAccountLink
 from kabinet.billing.services import ledger_account_system
@@ -241,3 +242,23 @@ def test_refund_of_a_payment_that_earned_no_points_changes_no_points(
     assert not LedgerTransfer.objects.filter(key__startswith="bonus-reversal:").exists()
     assert not payment.events.filter(kind=PaymentEvent.Kind.BONUS_REVERSED).exists()
     assert not AuditEvent.objects.filter(action="bonus.refund_reversal").exists()
+
+
+def test_a_refund_by_staff_working_in_english_is_recorded_in_russian(
+    acquirer, django_capture_on_commit_callbacks, owner, account, staff
+) -> None:
+    # given a 1 000 ₽ card payment that earned 1 000 points
+    payment = _paid(account, django_capture_on_commit_callbacks)
+    # when staff refund it with the interface in English
+    with translation.override("en"):
+        refund = _refund(payment, staff, django_capture_on_commit_callbacks)
+    # then the ledger and the payment's timeline read in the operator's language
+    assert LedgerTransfer.objects.get(key=f"refund:{refund.public_id}").description.startswith(
+        "Возврат платежа на карту"
+    )
+    assert LedgerTransfer.objects.get(key=f"bonus-reversal:{refund.public_id}").description == (
+        "Возврат платежа 1\u202f000\u00a0₽: списаны начисленные за него баллы"
+    )
+    messages = dict(payment.events.values_list("kind", "message"))
+    assert messages[PaymentEvent.Kind.REFUNDED] == "Возвращено 1000,00 ₽"
+    assert messages[PaymentEvent.Kind.BONUS_REVERSED] == "Списано бонусных баллов за возврат: 1000."

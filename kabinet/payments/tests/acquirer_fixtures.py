@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from django.test import Client
+from django.utils import translation
 from requests.structures import CaseInsensitiveDict
 
 from kabinet.notifications.models import OutboxMessage
@@ -49,14 +50,29 @@ class DjangoClientAdapter(requests.adapters.BaseAdapter):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
-        # A fresh client per request: the adapter may be used from several threads at once.
-        response = Client().generic(
+        # A fresh client per request: the adapter may be used from several threads at once. The
+        # in-process request activates its own language; a real HTTP call leaves the caller's alone.
+        caller_language = translation.get_language()
+        try:
+            response = self._client_request(request, path, body, headers)
+        finally:
+            if caller_language:
+                translation.activate(caller_language)
+            else:
+                translation.deactivate()
+        return self._to_requests_response(request, response)
+
+    def _client_request(self, request: requests.PreparedRequest, path: str, body: bytes, headers: Any) -> Any:
+        return Client().generic(
             request.method or "GET",
             path,
             data=body,
             content_type=request.headers.get("Content-Type", "application/octet-stream"),
             headers=headers,
         )
+
+    @staticmethod
+    def _to_requests_response(request: requests.PreparedRequest, response: Any) -> requests.Response:
         result = requests.Response()
         result.status_code = response.status_code
         result._content = response.content
