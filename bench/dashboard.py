@@ -422,13 +422,17 @@ def _use_wrk() -> bool:
 def _load(
     url: str, cookies: list[str], cookie_file: Path, connections: int, seconds: int, server_pid: int = 0
 ) -> dict[str, Any]:
-    server_before, machine_before = session_cpu_seconds({server_pid}), machine_busy_cpu_seconds()
+    """A load run; with ``server_pid`` (a measured run, not a warm-up) also its CPU per request."""
+    server_before, machine_before = (
+        session_cpu_seconds({server_pid}) if server_pid else 0.0,
+        machine_busy_cpu_seconds(),
+    )
     if _use_wrk():
         result = _wrk(url, cookie_file, connections, seconds)
     else:
         result = _python_load(url, cookies, connections, seconds)
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
-    if result["requests"]:
+    if server_pid and result["requests"]:
         # CPU per request: the server's processes, and the whole machine (PostgreSQL, Redis, wrk too).
         server = session_cpu_seconds({server_pid}) - server_before
         machine = machine_busy_cpu_seconds() - machine_before

@@ -14,9 +14,9 @@ from typing import Any
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.core.exceptions import ValidationError
-from django.db import connections, router
 
 from kabinet.core.prepared import hot_cursor
+from kabinet.core.sql_names import sql_column, sql_table
 from kabinet.core.sql_rows import row_reader
 from kabinet.identity.models import User
 
@@ -25,26 +25,22 @@ _USER_BY_PK_SQL = "SELECT {columns} FROM {table} WHERE {pk} = %s"
 
 
 @cache
-def _user_by_pk_sql(alias: str) -> str:
-    quote = connections[alias].ops.quote_name
+def _user_by_pk_sql() -> str:
     return _USER_BY_PK_SQL.format(
-        columns=row_reader(User, alias).columns,
-        table=quote(User._meta.db_table),
-        pk=quote(str(User._meta.pk.column)),  # type: ignore[union-attr]
+        columns=row_reader(User).columns, table=sql_table(User), pk=sql_column(User, "id")
     )
 
 
 def user_by_pk(user_id: Any) -> User | None:
     """The user with this primary key, or None: one hand-written statement (see the module docstring)."""
-    alias = router.db_for_read(User)
     try:
         pk = User._meta.pk.to_python(user_id)  # type: ignore[union-attr]
     except ValidationError:  # a malformed id in a session: no such user
         return None
-    with hot_cursor(alias) as cursor:
-        cursor.execute(_user_by_pk_sql(alias), [pk])
+    with hot_cursor() as cursor:
+        cursor.execute(_user_by_pk_sql(), [pk])
         row = cursor.fetchone()
-    return None if row is None else row_reader(User, alias).instance(row)
+    return None if row is None else row_reader(User).instance(row)
 
 
 class _FastGetUser:

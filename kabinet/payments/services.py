@@ -32,7 +32,7 @@ from kabinet.billing.services import (
 )
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
-from kabinet.core.stored_text import in_operator_language, stored_text
+from kabinet.core.stored_text import stored_text
 from kabinet.payments.acquirer.client import acquirer_client
 from kabinet.payments.acquirer.interface import (
     AcquirerError,
@@ -521,7 +521,10 @@ def _payment_credit_locked(
         amount_kopecks=payment.amount_kopecks,
         kind=LedgerTransfer.Kind.PAYMENT,
         value_date=timezone.localdate(now),
-        description=stored_text(gettext_lazy("Оплата: %(method)s"), method=_method_label(payment)),
+        # The method's label stays lazy, so it is translated in the operator's language too.
+        description=stored_text(
+            gettext_lazy("Оплата: %(method)s"), method=Payment.Method(payment.method).label
+        ),
         ref=str(payment.public_id),
         actor=actor,
     )
@@ -536,11 +539,6 @@ def _payment_credit_locked(
         _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
     payment_pk = payment.pk
     transaction.on_commit(lambda: _receipt_send_later(payment_pk))
-
-
-@in_operator_language
-def _method_label(payment: Payment) -> str:
-    return str(payment.get_method_display())
 
 
 def _receipt_send_later(payment_pk: int) -> None:
