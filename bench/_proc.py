@@ -26,3 +26,25 @@ def machine_busy_cpu_seconds() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def command_cpu_seconds(command: str) -> float:
+    """User + system CPU of every process whose command name is ``command`` (e.g. "postgres": the
+    server and all its backends, the ones that ended since included only while they lived)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[1] == command:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process (all its threads)."""
+    times = os.times()
+    return times.user + times.system

@@ -103,6 +103,11 @@ MIDDLEWARE = [
     "kabinet.identity.sessions_activity.ThrottledUserSessionsMiddleware",
 ]
 
+# Machine-to-machine requests (no cookies, no language, JSON, CSRF-exempt) get only this middleware
+# (kabinet/core/machine_requests.py).
+MACHINE_PATH_PREFIXES = ["/payments/notifications/", "/sandbox-acquirer/api/"]
+MACHINE_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +23,9 @@ from kabinet.billing.numbers import personal_account_number_random
 from kabinet.billing.selectors import ledger_account_balance
 from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
+from kabinet.core.prepared import hot_cursor
+from kabinet.core.sql_names import sql_column, sql_table
+from kabinet.core.sql_rows import insert_unless_conflict, instance_by
 from kabinet.core.stored_text import stored_text
 from kabinet.customers.models import Contract, Customer
 from kabinet.customers.services import customer_contract_terminate
@@ -49,12 +52,24 @@ _SYSTEM_KINDS = {
 def ledger_account_system(*, code: str) -> LedgerAccount:
     """The operator's ledger account with this code, created on first use."""
     kind = _SYSTEM_KINDS[code.split(":", 1)[0]]
-    account, _created = LedgerAccount.objects.get_or_create(code=code, defaults={"kind": kind, "name": code})
-    return account
+    account = instance_by(LedgerAccount, code=code)  # there on every call but the first
+    if account is None:
+        account, _created = LedgerAccount.objects.get_or_create(
+            code=code, defaults={"kind": kind, "name": code}
+        )
+    return account  # type: ignore[no-any-return]
 
 
 def revenue_account_code(service_kind: str) -> str:
     return f"{REVENUE_PREFIX}{service_kind}"
+
+
+@cache
+def _balance_add_sql() -> str:
+    # Hand-written: psycopg types the delta by its value (bigint when needed), see kabinet.core.prepared.
+    balance = sql_column(LedgerAccount, "balance_kopecks")
+    pk = sql_column(LedgerAccount, "id")
+    return f"UPDATE {sql_table(LedgerAccount)} SET {balance} = {balance} + %s WHERE {pk} = %s"  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -81,53 +96,50 @@ def ledger_transfer_post(
     """Post one transfer exactly once per ``key``; a replay returns the existing transfer.
 
     A replay with different amounts or accounts is a bug in the caller and raises Conflict.
-    Balances are updated with F() increments in the same transaction, so concurrent posts to the
+    Balances are updated with increments in the same transaction, so concurrent posts to the
     same account never lose an update.
     """
     if not isinstance(amount_kopecks, int) or isinstance(amount_kopecks, bool) or amount_kopecks <= 0:
         raise DomainError(_("Сумма проводки должна быть положительным целым числом копеек."))
     if debit.pk == credit.pk:
         raise DomainError(_("Проводка должна затрагивать два разных счёта."))
+    transfer = LedgerTransfer(
+        key=key,
+        debit_account=debit,
+        credit_account=credit,
+        amount_kopecks=amount_kopecks,
+        kind=kind,
+        value_date=value_date,
+        description=description[:255],
+        subscription=subscription,
+        reverses=reverses,
+        ref=ref,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        reason=reason,
+    )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                transfer = LedgerTransfer.objects.create(
-                    key=key,
-                    debit_account=debit,
-                    credit_account=credit,
-                    amount_kopecks=amount_kopecks,
-                    kind=kind,
-                    value_date=value_date,
-                    description=description[:255],
-                    subscription=subscription,
-                    reverses=reverses,
-                    ref=ref,
-                    actor=actor if getattr(actor, "is_authenticated", False) else None,
-                    reason=reason,
-                )
-        except IntegrityError:
+        # ON CONFLICT DO NOTHING: a replay (the key, or a reversal of an already reversed transfer)
+        # inserts nothing, without the savepoint an IntegrityError would need.
+        if not insert_unless_conflict(transfer):
             existing = LedgerTransfer.objects.filter(key=key).first()
             if existing is None:
                 if reverses is not None:
-                    raise Conflict(_("Эта проводка уже сторнирована.")) from None
-                raise
+                    raise Conflict(_("Эта проводка уже сторнирована."))
+                raise IntegrityError(f"ledger transfer {key}: a unique constraint holds other values")
             if (
                 existing.amount_kopecks != amount_kopecks
                 or existing.debit_account_id != debit.pk
                 or existing.credit_account_id != credit.pk
             ):
-                raise Conflict(
-                    _("Проводка с этим ключом уже существует с другими суммой или счетами.")
-                ) from None
+                raise Conflict(_("Проводка с этим ключом уже существует с другими суммой или счетами."))
             return TransferResult(existing, False)
         # Fixed lock order, the same as the billing run's: subscriber accounts first, then the operator's
         # (hot) system accounts, each by pk, so concurrent transfers and billing chunks never deadlock.
         moves = [(debit, -amount_kopecks), (credit, amount_kopecks)]
         moves.sort(key=lambda move: (move[0].kind != LedgerAccount.Kind.SUBSCRIBER, move[0].pk))
-        for ledger_account, delta in moves:
-            LedgerAccount.objects.filter(pk=ledger_account.pk).update(
-                balance_kopecks=F("balance_kopecks") + delta
-            )
+        with hot_cursor() as cursor:
+            for ledger_account, delta in moves:
+                cursor.execute(_balance_add_sql(), [delta, ledger_account.pk])
     return TransferResult(transfer, True)
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kabinet.core.sql_rows import instance_by
 from kabinet.notifications.sms import sms_send
 from kabinet.sandbox_acquirer.cards import CARD_PRODUCT_NAMES, TestCard
 from kabinet.sandbox_acquirer.models import (
@@ -165,7 +166,7 @@ def idempotent(
     request_hash = hashlib.sha256(f"{path}\n{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
 
     def stored() -> tuple[int, dict[str, Any]] | None:
-        row = SandboxIdempotenceKey.objects.filter(shop_id=shop_id, key=key).first()
+        row = instance_by(SandboxIdempotenceKey, shop_id=shop_id, key=key)
         if row is None:
             return None
         if row.request_hash != request_hash:
@@ -303,7 +304,7 @@ def _sandbox_payment_with_saved_method(
 
 
 def sandbox_payment_lock(*, shop_id: str, payment_id: str) -> SandboxPayment:
-    payment = SandboxPayment.objects.select_for_update().filter(pk=payment_id, shop_id=shop_id).first()
+    payment = instance_by(SandboxPayment, lock=True, pk=payment_id, shop_id=shop_id)
     if payment is None:
         raise ApiError(404, "not_found", "Payment not found")
     return payment
@@ -323,7 +324,7 @@ def sandbox_payment_expire(payment: SandboxPayment) -> None:
 
 
 def sandbox_payment_get(*, shop_id: str, payment_id: str) -> SandboxPayment:
-    payment = SandboxPayment.objects.filter(pk=payment_id, shop_id=shop_id).first()
+    payment = instance_by(SandboxPayment, pk=payment_id, shop_id=shop_id)
     if payment is None:
         raise ApiError(404, "not_found", "Payment not found")
     if (

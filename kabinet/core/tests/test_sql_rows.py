@@ -1,0 +1,66 @@
+import datetime as dt
+
+import pytest
+from django.db import transaction
+
+from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
+from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system, personal_account_open
+from kabinet.core.sql_rows import insert_unless_conflict, instance_by
+from kabinet.customers.models import Customer
+
+
+@pytest.fixture
+def account():
+    return personal_account_open(customer=Customer.objects.create(), service_kind="internet")
+
+
+def _values(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_instance_by_builds_what_the_orm_builds(account) -> None:
+    by_orm = PersonalAccount.objects.get(pk=account.pk)
+
+    by_sql = instance_by(PersonalAccount, pk=account.pk)
+
+    assert _values(by_sql) == _values(by_orm)
+    assert instance_by(PersonalAccount, number=account.number).pk == account.pk
+    assert instance_by(PersonalAccount, pk=account.pk, number="0000000000") is None
+    assert by_sql._state.adding is False
+
+
+@pytest.mark.django_db
+def test_instance_by_with_lock_reads_the_row_inside_a_transaction(account) -> None:
+    with transaction.atomic():
+        locked = instance_by(LedgerAccount, lock=True, pk=account.ledger_account_id)
+    assert locked.code == account.ledger_account.code
+
+
+def _transfer(account, key: str, amount: int = 100) -> LedgerTransfer:
+    return LedgerTransfer(
+        key=key,
+        debit_account=ledger_account_system(code=CLEARING_ACQUIRER),
+        credit_account=account.ledger_account,
+        amount_kopecks=amount,
+        kind=LedgerTransfer.Kind.PAYMENT,
+        value_date=dt.date(2026, 11, 26),
+    )
+
+
+@pytest.mark.django_db
+def test_insert_unless_conflict_inserts_once_and_leaves_the_transaction_usable(account) -> None:
+    first, second = _transfer(account, "payment:x"), _transfer(account, "payment:x", amount=200)
+
+    with transaction.atomic():
+        inserted = insert_unless_conflict(first)
+        conflicted = insert_unless_conflict(second)
+        # PostgreSQL aborts a transaction on a unique violation; ON CONFLICT never raises one
+        count_in_transaction = LedgerTransfer.objects.filter(key="payment:x").count()
+
+    assert (inserted, conflicted) == (True, False)
+    assert count_in_transaction == 1
+    stored = LedgerTransfer.objects.get(key="payment:x")
+    assert stored.pk == first.pk and stored.amount_kopecks == 100
+    assert stored.created_at is not None and first._state.adding is False
+    assert second.pk is None
