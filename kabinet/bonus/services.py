@@ -42,6 +42,7 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.models import AuditEvent
 from kabinet.core.money import format_kopecks
+from kabinet.core.sql_rows import instance_by
 from kabinet.core.stored_text import stored_text
 from kabinet.payments.hooks import RefundNote
 
@@ -54,8 +55,10 @@ def member_ledger_code(user_id: int) -> str:
 
 
 def bonus_rule_get() -> BonusRule:
-    rule, _created = BonusRule.objects.get_or_create(pk=1)
-    return rule
+    rule = instance_by(BonusRule, pk=1)  # every credited payment reads it: one statement
+    if rule is None:
+        rule, _created = BonusRule.objects.get_or_create(pk=1)
+    return rule  # type: ignore[no-any-return]
 
 
 RULE_FIELDS = ("points_per_100_rub", "min_payment_kopecks", "kopecks_per_point", "expiry_days", "is_active")

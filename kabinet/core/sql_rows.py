@@ -120,3 +120,28 @@ def insert_unless_conflict(instance: models.Model, alias: str = "default") -> bo
     instance._state.adding = False
     instance._state.db = alias
     return True
+
+
+@cache
+def _update_fields_sql(model: type[models.Model], attnames: tuple[str, ...], alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    assignments = ", ".join(f"{quote(str(by_attname[a].column))} = %s" for a in attnames)
+    pk_column = quote(str(meta.pk.column))  # type: ignore[union-attr]
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608
+
+
+def update_fields(instance: models.Model, fields: list[str], alias: str = "default") -> None:
+    """``instance.save(update_fields=fields)`` in one hand-written statement: the same values written
+    (``auto_now`` fields such as ``updated_at`` refreshed when named), without the ORM's compilation
+    (the project connects no save signals). The row must exist."""
+    from kabinet.core.prepared import hot_cursor
+
+    connection = connections[alias]
+    meta = instance._meta
+    named = [meta.get_field(name) for name in dict.fromkeys(fields)]
+    attnames = tuple(f.attname for f in named)  # type: ignore[union-attr]
+    values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in named]  # type: ignore[union-attr]
+    with hot_cursor(alias) as cursor:
+        cursor.execute(_update_fields_sql(type(instance), attnames, alias), [*values, instance.pk])

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.exceptions import DomainError
 from kabinet.core.money import MoneyInputError, format_kopecks, rubles_to_kopecks
+from kabinet.core.sql_rows import instance_by
 from kabinet.payments.acquirer.interface import CardInfo
 from kabinet.payments.models import Payment, PaymentRules
 
@@ -53,8 +54,10 @@ class PaymentRefused(DomainError):
 
 
 def payment_rules_get() -> PaymentRules:
-    rules, _created = PaymentRules.objects.get_or_create(pk=PaymentRules.SINGLETON_PK)
-    return rules
+    rules = instance_by(PaymentRules, pk=PaymentRules.SINGLETON_PK)  # every payment reads it: one statement
+    if rules is None:
+        rules, _created = PaymentRules.objects.get_or_create(pk=PaymentRules.SINGLETON_PK)
+    return rules  # type: ignore[no-any-return]
 
 
 def _minutes(n: int) -> str:

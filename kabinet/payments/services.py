@@ -35,7 +35,7 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import instance_by, row_reader
+from kabinet.core.sql_rows import instance_by, row_reader, update_fields
 from kabinet.core.stored_text import stored_text
 from kabinet.payments.acquirer.client import acquirer_client
 from kabinet.payments.acquirer.interface import (
@@ -469,7 +469,7 @@ def _payment_mark_paid(
         payment.status = Payment.Status.WAITING_FOR_CAPTURE
         fields.append("status")
     if fields:
-        payment.save(update_fields=[*fields, "updated_at"])
+        update_fields(payment, [*fields, "updated_at"])
 
 
 def _payment_capture_failed(*, payment_id: int, remote: AcquirerPayment) -> None:
@@ -583,7 +583,7 @@ def _payment_credit_locked(
         actor=actor,
     )
     payment.transfer = result.transfer
-    payment.save(update_fields=fields)
+    update_fields(payment, fields)
     # Only an account stopped for debt can be restored (the billing service re-checks under its lock).
     if account.status == PersonalAccount.Status.BLOCKED_DEBT and personal_account_unblock_if_paid(
         personal_account=account, actor=actor

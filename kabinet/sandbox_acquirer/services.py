@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kabinet.core.sql_rows import instance_by
+from kabinet.core.sql_rows import instance_by, update_fields
 from kabinet.notifications.sms import sms_send
 from kabinet.sandbox_acquirer.cards import CARD_PRODUCT_NAMES, TestCard
 from kabinet.sandbox_acquirer.models import (
@@ -356,7 +356,7 @@ def sandbox_payment_capture(*, shop_id: str, payment_id: str, body: Any) -> Sand
         payment.amount_kopecks = amount
     payment.status = SandboxPayment.Status.SUCCEEDED
     payment.captured_at = timezone.now()
-    payment.save(update_fields=["status", "captured_at", "amount_kopecks"])
+    update_fields(payment, ["status", "captured_at", "amount_kopecks"])
     sandbox_notify(event="payment.succeeded", payment=payment)
     return payment
 

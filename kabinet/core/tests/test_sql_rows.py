@@ -5,7 +5,7 @@ from django.db import transaction
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system, personal_account_open
-from kabinet.core.sql_rows import insert_unless_conflict, instance_by
+from kabinet.core.sql_rows import insert_unless_conflict, instance_by, update_fields
 from kabinet.customers.models import Customer
 
 
@@ -64,3 +64,19 @@ def test_insert_unless_conflict_inserts_once_and_leaves_the_transaction_usable(a
     assert stored.pk == first.pk and stored.amount_kopecks == 100
     assert stored.created_at is not None and first._state.adding is False
     assert second.pk is None
+
+
+@pytest.mark.django_db
+def test_update_fields_writes_only_the_named_fields_and_refreshes_auto_now(account) -> None:
+    before = PersonalAccount.objects.get(pk=account.pk)
+    account.status = PersonalAccount.Status.BLOCKED_DEBT
+    account.status_reason = "долг"
+    account.cash_payment_ban = True  # changed in memory, not named: stays as stored
+
+    update_fields(account, ["status", "status_reason", "updated_at"])
+
+    after = PersonalAccount.objects.get(pk=account.pk)
+    assert after.status == PersonalAccount.Status.BLOCKED_DEBT
+    assert after.status_reason == "долг"
+    assert after.cash_payment_ban is before.cash_payment_ban
+    assert after.updated_at > before.updated_at
