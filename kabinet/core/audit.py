@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 
 from kabinet.core.models import AuditEvent
+from kabinet.core.sql_rows import insert
 
 
 def audit_log(
@@ -25,14 +26,17 @@ def audit_log(
         target_type = target._meta.label_lower
         target_id = target.pk
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
-        actor=actor_obj,
-        actor_is_staff=bool(actor_obj and actor_obj.is_staff),
-        action=action,
-        target_type=target_type or "",
-        target_id=str(target_id or ""),
-        old=old,
-        new=new,
-        reason=reason,
-        ip=ip,
+    # One hand-written INSERT: money paths write an audit record with every credit.
+    return insert(  # type: ignore[no-any-return]
+        AuditEvent(
+            actor=actor_obj,
+            actor_is_staff=bool(actor_obj and actor_obj.is_staff),
+            action=action,
+            target_type=target_type or "",
+            target_id=str(target_id or ""),
+            old=old,
+            new=new,
+            reason=reason,
+            ip=ip,
+        )
     )

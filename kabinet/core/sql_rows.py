@@ -87,7 +87,7 @@ def instance_by(
 
 
 @cache
-def _insert_unless_conflict_sql(model: type[models.Model], alias: str) -> tuple[str, list[Any]]:
+def _insert_sql(model: type[models.Model], unless_conflict: bool, alias: str) -> tuple[str, list[Any]]:
     connection = connections[alias]
     quote = connection.ops.quote_name
     meta = model._meta
@@ -96,20 +96,18 @@ def _insert_unless_conflict_sql(model: type[models.Model], alias: str) -> tuple[
     columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT DO NOTHING RETURNING {pk_column}"
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        + (" ON CONFLICT DO NOTHING" if unless_conflict else "")
+        + f" RETURNING {pk_column}"
     )
     return sql, fields
 
 
-def insert_unless_conflict(instance: models.Model, alias: str = "default") -> bool:
-    """INSERT an unsaved instance (auto primary key), or nothing if a unique constraint already holds
-    its values. True, with the primary key set, if it was inserted. Unlike ``create`` in a savepoint
-    (to survive the IntegrityError), one statement and no savepoint round trips."""
+def _insert(instance: models.Model, *, unless_conflict: bool, alias: str) -> bool:
     from kabinet.core.prepared import hot_cursor
 
     connection = connections[alias]
-    sql, fields = _insert_unless_conflict_sql(type(instance), alias)
+    sql, fields = _insert_sql(type(instance), unless_conflict, alias)
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with hot_cursor(alias) as cursor:
         cursor.execute(sql, values)
@@ -120,6 +118,20 @@ def insert_unless_conflict(instance: models.Model, alias: str = "default") -> bo
     instance._state.adding = False
     instance._state.db = alias
     return True
+
+
+def insert(instance: models.Model, alias: str = "default") -> Any:
+    """``Model.objects.create`` for an unsaved instance (auto primary key) in one hand-written INSERT,
+    without the ORM's compilation (the project connects no save signals). Returns the instance."""
+    _insert(instance, unless_conflict=False, alias=alias)
+    return instance
+
+
+def insert_unless_conflict(instance: models.Model, alias: str = "default") -> bool:
+    """INSERT an unsaved instance (auto primary key), or nothing if a unique constraint already holds
+    its values. True, with the primary key set, if it was inserted. Unlike ``create`` in a savepoint
+    (to survive the IntegrityError), one statement and no savepoint round trips."""
+    return _insert(instance, unless_conflict=True, alias=alias)
 
 
 @cache

@@ -35,7 +35,7 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import instance_by, row_reader, update_fields
+from kabinet.core.sql_rows import insert, instance_by, row_reader, update_fields
 from kabinet.core.stored_text import stored_text
 from kabinet.payments.acquirer.client import acquirer_client
 from kabinet.payments.acquirer.interface import (
@@ -91,7 +91,7 @@ class AcquirerUnavailableError(DomainError):
 
 
 def _event(payment: Payment, kind: str, message: str = "", **data: Any) -> PaymentEvent:
-    return PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:255], data=data)
+    return insert(PaymentEvent(payment=payment, kind=kind, message=message[:255], data=data))  # type: ignore[no-any-return]
 
 
 # The notification path reads and locks payments with hand-written statements (kabinet.core.sql_rows:
@@ -556,7 +556,8 @@ def _payment_credit_locked(
     payment.status = Payment.Status.SUCCEEDED
     payment.credited_at = now
     events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.CREDITED, message=account.number))
-    PaymentEvent.objects.bulk_create(events)
+    for event in events:
+        insert(event)
     payments_credited_notify(payments=[payment])  # bonus accrual (kabinet.payments.hooks; PAY-B)
     audit_log(
         actor=actor,

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kabinet.core.sql_rows import instance_by, update_fields
+from kabinet.core.sql_rows import insert, instance_by, update_fields
 from kabinet.notifications.sms import sms_send
 from kabinet.sandbox_acquirer.cards import CARD_PRODUCT_NAMES, TestCard
 from kabinet.sandbox_acquirer.models import (
@@ -183,13 +183,15 @@ def idempotent(
         # fails on the unique key, rolling back what we did; the caller gets the first response.
         with transaction.atomic():
             status, response = operation()
-            SandboxIdempotenceKey.objects.create(
-                shop_id=shop_id,
-                key=key,
-                path=path,
-                request_hash=request_hash,
-                status_code=status,
-                response=response,
+            insert(
+                SandboxIdempotenceKey(
+                    shop_id=shop_id,
+                    key=key,
+                    path=path,
+                    request_hash=request_hash,
+                    status_code=status,
+                    response=response,
+                )
             )
     except IntegrityError:
         again = stored()
@@ -531,14 +533,16 @@ def sandbox_notify(
     if setting in ("delay", "drop"):
         mode = setting
     now = timezone.now()
-    notification = SandboxNotification.objects.create(
-        event=event,
-        object_id=obj["id"],
-        body={"type": "notification", "event": event, "object": obj},
-        url=settings.SANDBOX_ACQUIRER_NOTIFICATION_URL,
-        due_at=now
-        + dt.timedelta(seconds=settings.SANDBOX_ACQUIRER_NOTIFY_DELAY_SECONDS if mode == "delay" else 0),
-        dropped=mode == "drop",
+    notification = insert(
+        SandboxNotification(
+            event=event,
+            object_id=obj["id"],
+            body={"type": "notification", "event": event, "object": obj},
+            url=settings.SANDBOX_ACQUIRER_NOTIFICATION_URL,
+            due_at=now
+            + dt.timedelta(seconds=settings.SANDBOX_ACQUIRER_NOTIFY_DELAY_SECONDS if mode == "delay" else 0),
+            dropped=mode == "drop",
+        )
     )
     if mode == "drop":
         return

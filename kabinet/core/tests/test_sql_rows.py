@@ -5,7 +5,7 @@ from django.db import transaction
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system, personal_account_open
-from kabinet.core.sql_rows import insert_unless_conflict, instance_by, update_fields
+from kabinet.core.sql_rows import insert, insert_unless_conflict, instance_by, update_fields
 from kabinet.customers.models import Customer
 
 
@@ -80,3 +80,18 @@ def test_update_fields_writes_only_the_named_fields_and_refreshes_auto_now(accou
     assert after.status_reason == "долг"
     assert after.cash_payment_ban is before.cash_payment_ban
     assert after.updated_at > before.updated_at
+
+
+@pytest.mark.django_db
+def test_insert_stores_what_create_would_json_and_auto_now_included(account) -> None:
+    from kabinet.core.models import AuditEvent
+
+    event = insert(
+        AuditEvent(action="test.insert", target_type="x", target_id="1", new={"a": [1, "б"], "n": None})
+    )
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.new == {"a": [1, "б"], "n": None}
+    assert stored.old is None
+    assert stored.created_at == event.created_at is not None
+    assert event._state.adding is False
