@@ -125,11 +125,13 @@ def test_notification_parsing() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_client_over_real_http(live_server, settings) -> None:
-    # given: the sandbox served by a real HTTP server (own session, closed at the end)
+@pytest.mark.parametrize("transport", ["urllib3 pool", "requests session"])
+def test_client_over_real_http(live_server, settings, transport) -> None:
+    # given: the sandbox served by a real HTTP server; the client's own connection pool (production)
+    # or a caller's requests session (closed at the end)
     import requests
 
-    session = requests.Session()
+    session = requests.Session() if transport == "requests session" else None
     client = AcquirerClient(
         base_url=f"{live_server.url}/sandbox-acquirer/api/v3",
         shop_id="100500",
@@ -148,4 +150,8 @@ def test_client_over_real_http(live_server, settings) -> None:
     assert payment.confirmation_url.startswith(f"{live_server.url}/sandbox-acquirer/checkout/")
     assert client.payment_get(payment_id=payment.id).status == "pending"
     assert client.payment_cancel(payment_id=payment.id, idempotence_key="live-c").status == "canceled"
-    session.close()
+    with pytest.raises(AcquirerError) as refused:  # a 4xx answer with the acquirer's error body
+        client.payment_capture(payment_id=payment.id, amount_kopecks=100, idempotence_key="live-cap")
+    assert refused.value.status == 400
+    if session is not None:
+        session.close()
