@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -117,7 +118,9 @@ def ledger_transfer_post(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         reason=reason,
     )
-    with transaction.atomic():
+    # Inside a caller's transaction no savepoint (two round trips): the statements join it, and a
+    # Conflict is raised before anything is written, so the caller may catch it and carry on.
+    with contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic():
         # ON CONFLICT DO NOTHING: a replay (the key, or a reversal of an already reversed transfer)
         # inserts nothing, without the savepoint an IntegrityError would need.
         if not insert_unless_conflict(transfer):

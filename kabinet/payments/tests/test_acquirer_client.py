@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from kabinet.payments.acquirer import client as client_module
 from kabinet.payments.acquirer.client import AcquirerClient
 from kabinet.payments.acquirer.interface import (
     AcquirerError,
@@ -153,5 +154,9 @@ def test_client_over_real_http(live_server, settings, transport) -> None:
     with pytest.raises(AcquirerError) as refused:  # a 4xx answer with the acquirer's error body
         client.payment_capture(payment_id=payment.id, amount_kopecks=100, idempotence_key="live-cap")
     assert refused.value.status == 400
+    # close the keep-alive connections, so the live server's threads (and their database
+    # connections) end before the test database is dropped
     if session is not None:
         session.close()
+    else:
+        client_module._pool.clear()
