@@ -7,7 +7,9 @@ Checks raise ``PaymentRefused`` (a DomainError with the form field it belongs to
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +18,9 @@ from django.utils.translation import ngettext
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.exceptions import DomainError
 from kabinet.core.money import MoneyInputError, format_kopecks, rubles_to_kopecks
-from kabinet.core.sql_rows import instance_by
+from kabinet.core.prepared import hot_cursor
+from kabinet.core.sql_names import sql_column, sql_table
+from kabinet.core.sql_rows import instance_by, row_reader
 from kabinet.payments.acquirer.interface import CardInfo
 from kabinet.payments.models import Payment, PaymentRules
 
@@ -213,6 +217,41 @@ def payment_check_period(
         )
 
 
+_SAME_CARD_SQL = (
+    "SELECT {columns} FROM {payment} WHERE {fingerprint} = %s AND {paid_at} > %s AND {status} IN (%s, %s, %s) "
+    "AND NOT {pk} = %s ORDER BY {paid_at} DESC LIMIT 1"
+)
+
+
+@cache
+def _same_card_sql() -> str:
+    return _SAME_CARD_SQL.format(
+        columns=row_reader(Payment).columns,
+        payment=sql_table(Payment),
+        fingerprint=sql_column(Payment, "card_fingerprint"),
+        paid_at=sql_column(Payment, "paid_at"),
+        status=sql_column(Payment, "status"),
+        pk=sql_column(Payment, "id"),
+    )
+
+
+def _same_card_paid_at(*, fingerprint: str, since: dt.datetime, other_than: int | None) -> dt.datetime | None:
+    """When the card last paid (authorised, captured or refunded) after ``since``, other payments than
+    ``other_than``: one hand-written statement, it runs for every card notification."""
+    params = [
+        fingerprint,
+        connection.ops.adapt_datetimefield_value(since),
+        Payment.Status.WAITING_FOR_CAPTURE.value,
+        Payment.Status.SUCCEEDED.value,
+        Payment.Status.REFUNDED.value,
+        other_than or 0,
+    ]
+    with hot_cursor() as cursor:
+        cursor.execute(_same_card_sql(), params)
+        row = cursor.fetchone()
+    return None if row is None else row_reader(Payment).instance(row).paid_at
+
+
 def payment_card_refusal(
     *, payment: Payment, card: CardInfo, rules: PaymentRules, now: dt.datetime | None = None
 ) -> str:
@@ -239,21 +278,7 @@ def payment_card_refusal(
     if rules.same_card_interval_minutes:
         now = now or timezone.now()
         since = now - dt.timedelta(minutes=rules.same_card_interval_minutes)
-        previous = (
-            Payment.objects.filter(
-                card_fingerprint=card.fingerprint,
-                paid_at__gt=since,
-                status__in=(
-                    Payment.Status.WAITING_FOR_CAPTURE,
-                    Payment.Status.SUCCEEDED,
-                    Payment.Status.REFUNDED,
-                ),
-            )
-            .exclude(pk=payment.pk)
-            .order_by("-paid_at")
-            .values_list("paid_at", flat=True)
-            .first()
-        )
+        previous = _same_card_paid_at(fingerprint=card.fingerprint, since=since, other_than=payment.pk)
         if previous is not None:
             next_at = timezone.localtime(previous + dt.timedelta(minutes=rules.same_card_interval_minutes))
             return _(
