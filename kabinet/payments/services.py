@@ -37,6 +37,7 @@ from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
 from kabinet.core.sql_rows import insert, instance_by, row_reader, update_fields
 from kabinet.core.stored_text import stored_text
+from kabinet.core.task_batches import TaskBatcher
 from kabinet.payments.acquirer.client import acquirer_client
 from kabinet.payments.acquirer.interface import (
     AcquirerError,
@@ -593,13 +594,17 @@ def _payment_credit_locked(
         payment.save(update_fields=["service_restored_at", "updated_at"])
         _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
     payment_pk = payment.pk
-    transaction.on_commit(lambda: _receipt_send_later(payment_pk))
+    transaction.on_commit(lambda: _receipts.submit(payment_pk))
 
 
-def _receipt_send_later(payment_pk: int) -> None:
-    from kabinet.payments.tasks import payment_receipt_send
+def _receipts_send_later(payment_pks: list[int]) -> None:
+    from kabinet.payments.tasks import payment_receipts_send
 
-    payment_receipt_send.delay(payment_pk)
+    payment_receipts_send.delay(payment_pks)
+
+
+# Receipts of the payments a process credits within 0.1 s share one Celery task (kabinet.core.task_batches).
+_receipts: TaskBatcher[int] = TaskBatcher(_receipts_send_later, linger_seconds=0.1)
 
 
 def payments_reconcile(*, older_than_minutes: int | None = None, limit: int = 500) -> dict[str, int]:

@@ -16,6 +16,23 @@ def payment_receipt_send(payment_id: int) -> None:
     receipt_email_send(payment_id=payment_id)
 
 
+@shared_task(ignore_result=True)
+def payment_receipts_send(payment_ids: list[int]) -> None:
+    """Receipts of payments credited within a moment of each other (one task per batch, see
+    kabinet.payments.services._receipts). One failing receipt does not keep the others back."""
+    import logging
+
+    from kabinet.payments.receipts import receipt_email_send
+
+    for payment_id in payment_ids:
+        try:
+            receipt_email_send(payment_id=payment_id)
+        except Exception:
+            if settings.CELERY_TASK_ALWAYS_EAGER and settings.CELERY_TASK_EAGER_PROPAGATES:
+                raise  # tests and the demo see the error itself
+            logging.getLogger(__name__).exception("receipt of payment %s failed", payment_id)
+
+
 # acks_late + reject_on_worker_lost: a worker that dies mid-import gets the task redelivered, and the
 # run continues after the chunks already committed (kabinet.payments.registries.registry_import_run).
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
