@@ -10,12 +10,16 @@ What runs (all on 127.0.0.1):
   (the same project) standing in for the acquirer's API; its own notifications are switched off;
 - 200 card payments (NOTIFICATIONS) on 10 accounts, each authorised at the acquirer (waiting_for_capture,
   a different card each so the 30-minute same-card rule does not cancel them);
-- every notification POSTed at once (CONCURRENCY client threads). For each, the app fetches the payment
-  from the acquirer's API, checks the card rules, captures it (another API call) and credits it;
+- first a warm-up (WARMUP more payments on their own accounts and cards, not measured), so every server
+  thread has run the whole path and its statements are prepared, as in a server up for a while;
+- every notification POSTed at once (CONCURRENCY client threads, http.client keep-alive connections).
+  For each, the app fetches the payment from the acquirer's API, checks the card rules, captures it
+  (another API call) and credits it;
 - then the same 200 notifications again (a replay must credit nothing).
 
 Checks: exactly one ledger transfer per payment, every account's balance equals its payments, nothing
-credited by the replay. Merges ``notifications``, ``concurrency``, ``credited_once``,
+credited by the replay. Also reports the CPU each process group used per notification (app, sandbox,
+PostgreSQL, the client): 2 cores / their sum bounds the throughput. Merges ``notifications``, ``concurrency``, ``credited_once``,
 ``notifications_per_s``, ``measured_at`` (and a few more ``notifications_*`` keys) into
 bench/results/payments.json, keeping the keys other benchmarks wrote there.
 """
@@ -56,7 +60,11 @@ APP_WORKERS = int(os.environ.get("BENCH_APP_WORKERS", "2"))
 APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "12"))
 SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", str(APP_WORKERS)))
 SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", str(APP_THREADS)))
-SERVER = os.environ.get("BENCH_SERVER", "granian")  # gunicorn (gthread) | granian (WSGI)
+SERVER = os.environ.get("BENCH_SERVER", "granian")
+# Payments processed before the measurement, about six per app server thread.
+WARMUP = int(
+    os.environ.get("BENCH_NOTIFY_WARMUP", str(APP_WORKERS * APP_THREADS * 6))
+)  # gunicorn (gthread) | granian (WSGI)
 
 
 def _free_port() -> int:
@@ -133,8 +141,9 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _prepare(shop_id: str, *, card_expiry_year: str = "2030") -> list[str]:
-    """10 accounts and NOTIFICATIONS payments authorised at the sandbox. Returns acquirer payment ids."""
+def _prepare(shop_id: str, *, count: int = NOTIFICATIONS, card_expiry_year: str = "2030") -> list[str]:
+    """10 accounts and ``count`` payments authorised at the sandbox. Returns acquirer payment ids.
+    Cards differ by number; another ``card_expiry_year`` makes another set of cards."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -150,7 +159,7 @@ def _prepare(shop_id: str, *, card_expiry_year: str = "2030") -> list[str]:
     with transaction.atomic():
         payments = []
         remote = []
-        for i in range(NOTIFICATIONS):
+        for i in range(count):
             public_id = uuid.uuid4()
             acquirer_id = str(uuid.uuid4())
             amount = 10_000 + (i % 50) * 100
@@ -310,6 +319,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     _recreate_database()
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # the receipts queued by earlier runs (no worker here)
     app_port, sandbox_port = _free_port(), _free_port()
     env = _env(app_port, sandbox_port)
     os.environ.update(
@@ -326,6 +338,10 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     ids = _prepare(settings.SANDBOX_ACQUIRER_SHOP_ID)
+    # Warm-up payments on their own accounts and cards (the same-card rule must not see them): every
+    # server thread runs the whole path a few times first, so its statements are prepared and its
+    # connections open, as in a server that has been up for a while.
+    warmup_ids = _prepare(settings.SANDBOX_ACQUIRER_SHOP_ID, count=WARMUP, card_expiry_year="2029")
     from django.db import connections
 
     connections.close_all()
@@ -335,10 +351,9 @@ def main() -> int:
         _wait_up(f"http://127.0.0.1:{app_port}/api/v1/health", app)
         _wait_up(f"http://127.0.0.1:{sandbox_port}/api/v1/health", sandbox)
         url = f"http://127.0.0.1:{app_port}/payments/notifications/yookassa/"
-        # warm up each worker thread's DB connection and the sandbox connection (a notification for an
-        # unknown payment: ignored without touching money)
-        _fire(url, ["warmup-unknown"] * (APP_WORKERS * APP_THREADS * 2), APP_WORKERS * APP_THREADS)
+        # warm up every worker thread of both servers (see WARMUP)
         _warm_sandbox(sandbox_port, SANDBOX_WORKERS * SANDBOX_THREADS * 2)
+        _fire(url, warmup_ids, APP_WORKERS * APP_THREADS)
         before = _cpu(app.pid, sandbox.pid)
         elapsed, statuses, latencies = _fire(url, ids, min(CONCURRENCY, len(ids)))
         cpu = {k: v - before[k] for k, v in _cpu(app.pid, sandbox.pid).items()}
@@ -349,18 +364,20 @@ def main() -> int:
     finally:
         _stop(app)
         _stop(sandbox)
+    total = NOTIFICATIONS + WARMUP
     credited_once = (
-        first["succeeded"] == NOTIFICATIONS
-        and first["transfers"] == NOTIFICATIONS
+        first["succeeded"] == total
+        and first["transfers"] == total
         and first["duplicate_keys"] == 0
         and first["balances_ok"]
-        and second["transfers"] == NOTIFICATIONS
+        and second["transfers"] == total
         and second["balances_ok"]
     )
     result = {
         "notifications": NOTIFICATIONS,
         "concurrency": min(CONCURRENCY, len(ids)),
         "accounts": ACCOUNTS,
+        "notifications_warmup": WARMUP,
         "credited_once": credited_once,
         "notifications_per_s": round(NOTIFICATIONS / elapsed, 1),
         "notifications_s": round(elapsed, 3),
