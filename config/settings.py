@@ -106,7 +106,10 @@ MIDDLEWARE = [
 # Machine-to-machine requests (no cookies, no language, JSON, CSRF-exempt) get only this middleware
 # (kabinet/core/machine_requests.py).
 MACHINE_PATH_PREFIXES = ["/payments/notifications/", "/sandbox-acquirer/api/"]
-MACHINE_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+MACHINE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "kabinet.core.machine_requests.OperatorLanguageMiddleware",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

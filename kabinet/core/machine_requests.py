@@ -16,7 +16,22 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.module_loading import import_string
+
+
+class OperatorLanguageMiddleware:
+    """Machine requests run in the operator's language (settings.LANGUAGE_CODE). A server thread keeps
+    the language the last browser request activated; texts a notification stores (a cancellation
+    reason) must not depend on which thread it lands on."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with translation.override(settings.LANGUAGE_CODE):
+            return self.get_response(request)
 
 
 class MachineRequestsHandler(WSGIHandler):

@@ -53,3 +53,23 @@ def test_pages_still_go_through_the_whole_middleware() -> None:
     assert status.startswith("200")
     assert headers.get("X-Frame-Options") == "DENY"
     assert headers.get("Content-Language") == "ru"
+
+
+def test_machine_requests_run_in_the_operators_language_whatever_the_thread_had() -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from kabinet.core.machine_requests import OperatorLanguageMiddleware
+
+    seen = []
+
+    def view(request):
+        seen.append(translation.get_language())
+        return HttpResponse()
+
+    translation.activate("tt")  # what the thread's last browser request left behind
+    OperatorLanguageMiddleware(view)(RequestFactory().post("/payments/notifications/yookassa/"))
+
+    assert seen == ["ru"]
+    assert translation.get_language() == "tt"
