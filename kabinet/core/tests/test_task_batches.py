@@ -13,7 +13,9 @@ def _wait_for(condition, seconds: float = 5.0) -> None:
 def test_with_eager_celery_each_item_is_published_at_once_in_the_callers_thread(settings) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     published: list[tuple[list[int], str]] = []
-    batcher: TaskBatcher[int] = TaskBatcher(lambda batch: published.append((batch, threading.current_thread().name)))
+    batcher: TaskBatcher[int] = TaskBatcher(
+        lambda batch: published.append((batch, threading.current_thread().name))
+    )
 
     batcher.submit(1)
     batcher.submit(2)
