@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,3 +43,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "locale": "ru-RU"}
+
+
+@pytest.fixture(autouse=True)
+def _acquirer_connections_closed() -> Iterator[None]:
+    """The app calls the sandbox acquirer on the live server through a keep-alive pool shared by the
+    process; closing it after each test ends the live server's threads that serve it (and their
+    database connections) before the test database is dropped."""
+    yield
+    from kabinet.payments.acquirer import client
+
+    client._pool.clear()
