@@ -72,7 +72,11 @@ class Payment(TimeStampedModel):
                 name="uniq_bank_transaction",
             ),
         ]
-        indexes = [models.Index(fields=["personal_account", "-created_at"], name="payment_account_created")]
+        indexes = [
+            models.Index(fields=["personal_account", "-created_at"], name="payment_account_created"),
+            # the periodic search for receipts whose task never ran (receipts_unsent_send)
+            models.Index(fields=["credited_at"], name="payment_credited_at"),
+        ]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ DejaVu from Debian as a fallback); both have Cyrillic and the ruble sign ₽."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A5
@@ -152,3 +154,25 @@ def receipt_email_send(*, payment_id: int) -> bool:
     message.attach(receipt_filename(payment), receipt_pdf(payment=payment), "application/pdf")
     message.send()
     return True
+
+
+def receipts_unsent_send(
+    *, older_than_minutes: int = 2, within_days: int = 2, limit: int = 500, now: dt.datetime | None = None
+) -> int:
+    """Send the receipts whose task never ran: payments credited between ``within_days`` and
+    ``older_than_minutes`` ago, with a recipient and no RECEIPT_SENT event (a web process killed in
+    the moment between the credit and the batched publish). Each still goes out once: sending is
+    idempotent per payment. Returns how many were sent now."""
+    now = now or timezone.now()
+    candidates = (
+        Payment.objects.filter(
+            credited_at__gte=now - dt.timedelta(days=within_days),
+            credited_at__lte=now - dt.timedelta(minutes=older_than_minutes),
+            transfer__isnull=False,
+        )
+        .filter(Q(receipt_email__gt="") | Q(user__email__gt=""))
+        .exclude(events__kind=PaymentEvent.Kind.RECEIPT_SENT)
+        .order_by("credited_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for payment_id in list(candidates) if receipt_email_send(payment_id=payment_id))

@@ -43,6 +43,19 @@ def registry_import_task(import_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+def payment_receipts_unsent_task() -> int:
+    from kabinet.payments.receipts import receipts_unsent_send
+
+    return receipts_unsent_send()
+
+
+app.conf.beat_schedule["payments-receipts-unsent"] = {
+    "task": "kabinet.payments.tasks.payment_receipts_unsent_task",
+    "schedule": 600.0,  # every 10 minutes
+}
+
+
+@shared_task(ignore_result=True)
 def payments_reconcile_task() -> dict[str, int]:
     from kabinet.payments.services import payments_reconcile
 

@@ -67,6 +67,29 @@ def test_card_payment_is_credited_once_with_timeline_and_receipt(
     assert account.number in email.subject
 
 
+def test_a_receipt_whose_task_never_ran_is_sent_by_the_periodic_search_once(
+    acquirer, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from kabinet.payments import services
+    from kabinet.payments.receipts import receipts_unsent_send
+
+    # given: a credited payment whose receipt was never handed to Celery (the process died)
+    monkeypatch.setattr(services._receipts, "submit", lambda payment_pk: None)
+    payment = _start(_account())
+    payer_confirms(payment, capture_callbacks=django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert not OutboxMessage.objects.filter(channel="email", to="payer@example.ru").exists()
+    credited_at = payment.credited_at
+    assert credited_at is not None
+    # when / then: not while the normal path may still be sending it, then once
+    assert receipts_unsent_send(now=credited_at + dt.timedelta(minutes=1)) == 0
+    assert receipts_unsent_send(now=credited_at + dt.timedelta(minutes=5)) == 1
+    assert receipts_unsent_send(now=credited_at + dt.timedelta(minutes=15)) == 0
+    assert OutboxMessage.objects.filter(channel="email", to="payer@example.ru").count() == 1
+    assert payment.events.filter(kind=PaymentEvent.Kind.RECEIPT_SENT).count() == 1
+
+
 def _notification_body(payment: Payment, event: str = "payment.succeeded", **overrides: object) -> dict:
     obj: dict[str, Any] = {
         "id": payment.acquirer_payment_id,
