@@ -26,7 +26,7 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import insert_unless_conflict, instance_by
+from kabinet.core.sql_rows import insert_unless_conflict, instance_get_or_create
 from kabinet.core.stored_text import stored_text
 from kabinet.customers.models import Contract, Customer
 from kabinet.customers.services import customer_contract_terminate
@@ -53,12 +53,9 @@ _SYSTEM_KINDS = {
 def ledger_account_system(*, code: str) -> LedgerAccount:
     """The operator's ledger account with this code, created on first use."""
     kind = _SYSTEM_KINDS[code.split(":", 1)[0]]
-    account = instance_by(LedgerAccount, code=code)  # there on every call but the first
-    if account is None:
-        account, _created = LedgerAccount.objects.get_or_create(
-            code=code, defaults={"kind": kind, "name": code}
-        )
-    return account  # type: ignore[no-any-return]
+    return instance_get_or_create(  # type: ignore[no-any-return]
+        LedgerAccount, code=code, defaults={"kind": kind, "name": code}
+    )
 
 
 def revenue_account_code(service_kind: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -44,7 +45,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.core.money import format_kopecks
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import instance_by
+from kabinet.core.sql_rows import instance_get_or_create
 from kabinet.core.stored_text import stored_text
 from kabinet.payments.hooks import RefundNote
 
@@ -57,10 +58,7 @@ def member_ledger_code(user_id: int) -> str:
 
 
 def bonus_rule_get() -> BonusRule:
-    rule = instance_by(BonusRule, pk=1)  # every credited payment reads it: one statement
-    if rule is None:
-        rule, _created = BonusRule.objects.get_or_create(pk=1)
-    return rule  # type: ignore[no-any-return]
+    return instance_get_or_create(BonusRule, pk=1)  # type: ignore[no-any-return]
 
 
 RULE_FIELDS = ("points_per_100_rub", "min_payment_kopecks", "kopecks_per_point", "expiry_days", "is_active")
@@ -137,11 +135,10 @@ _LINKS_SQL = (
 )
 
 
-def _subscriber_links(account_ids: list[int]) -> list[tuple[int, int, str]]:
-    """(account, user, method) of the subscribers (not staff) linked to these accounts, by account and
-    link. One hand-written statement: it runs for every credited payment made without logging in."""
+@cache
+def _subscriber_links_sql(accounts: int) -> str:
     user_model = get_user_model()
-    sql = _LINKS_SQL.format(
+    return _LINKS_SQL.format(
         link=sql_table(PersonalAccountLink),
         account=sql_column(PersonalAccountLink, "personal_account"),
         user=sql_column(PersonalAccountLink, "user"),
@@ -150,10 +147,15 @@ def _subscriber_links(account_ids: list[int]) -> list[tuple[int, int, str]]:
         users=sql_table(user_model),
         user_pk=sql_column(user_model, "id"),
         is_staff=sql_column(user_model, "is_staff"),
-        marks=", ".join(["%s"] * len(account_ids)),
+        marks=", ".join(["%s"] * accounts),
     )
+
+
+def _subscriber_links(account_ids: list[int]) -> list[tuple[int, int, str]]:
+    """(account, user, method) of the subscribers (not staff) linked to these accounts, by account and
+    link. One hand-written statement: it runs for every credited payment made without logging in."""
     with hot_cursor() as cursor:
-        cursor.execute(sql, [*account_ids, False])
+        cursor.execute(_subscriber_links_sql(len(account_ids)), [*account_ids, False])
         return [(int(a), int(u), str(m)) for a, u, m in cursor.fetchall()]
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db import connections, models
 
+from kabinet.core.prepared import hot_cursor
+
 
 @dataclass(frozen=True)
 class RowReader:
@@ -77,8 +79,6 @@ def instance_by(
     """The one instance of ``model`` whose fields equal ``equals`` (a unique lookup), or None; with
     ``lock``, its row locked FOR UPDATE (call inside a transaction). One hand-written statement,
     preparable (kabinet.core.prepared.hot_cursor)."""
-    from kabinet.core.prepared import hot_cursor
-
     fields = tuple(sorted(equals))
     with hot_cursor(alias) as cursor:
         cursor.execute(_instance_by_sql(model, fields, lock, alias), [equals[f] for f in fields])
@@ -104,8 +104,6 @@ def _insert_sql(model: type[models.Model], unless_conflict: bool, alias: str) ->
 
 
 def _insert(instance: models.Model, *, unless_conflict: bool, alias: str) -> bool:
-    from kabinet.core.prepared import hot_cursor
-
     connection = connections[alias]
     sql, fields = _insert_sql(type(instance), unless_conflict, alias)
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
@@ -118,6 +116,17 @@ def _insert(instance: models.Model, *, unless_conflict: bool, alias: str) -> boo
     instance._state.adding = False
     instance._state.db = alias
     return True
+
+
+def instance_get_or_create(
+    model: type[models.Model], *, defaults: dict[str, Any] | None = None, **equals: Any
+) -> Any:
+    """``get_or_create`` for a row that is there on every call but the first (a singleton rules row, a
+    system ledger account): one hand-written statement, the ORM's ``get_or_create`` only when missing."""
+    found = instance_by(model, **equals)
+    if found is None:
+        found, _created = model._default_manager.get_or_create(defaults=defaults, **equals)
+    return found
 
 
 def insert(instance: models.Model, alias: str = "default") -> Any:
@@ -148,8 +157,6 @@ def update_fields(instance: models.Model, fields: list[str], alias: str = "defau
     """``instance.save(update_fields=fields)`` in one hand-written statement: the same values written
     (``auto_now`` fields such as ``updated_at`` refreshed when named), without the ORM's compilation
     (the project connects no save signals). The row must exist."""
-    from kabinet.core.prepared import hot_cursor
-
     connection = connections[alias]
     meta = instance._meta
     named = [meta.get_field(name) for name in dict.fromkeys(fields)]

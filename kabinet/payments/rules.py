@@ -20,7 +20,7 @@ from kabinet.core.exceptions import DomainError
 from kabinet.core.money import MoneyInputError, format_kopecks, rubles_to_kopecks
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import instance_by, row_reader
+from kabinet.core.sql_rows import instance_get_or_create, row_reader
 from kabinet.payments.acquirer.interface import CardInfo
 from kabinet.payments.models import Payment, PaymentRules
 
@@ -58,10 +58,7 @@ class PaymentRefused(DomainError):
 
 
 def payment_rules_get() -> PaymentRules:
-    rules = instance_by(PaymentRules, pk=PaymentRules.SINGLETON_PK)  # every payment reads it: one statement
-    if rules is None:
-        rules, _created = PaymentRules.objects.get_or_create(pk=PaymentRules.SINGLETON_PK)
-    return rules  # type: ignore[no-any-return]
+    return instance_get_or_create(PaymentRules, pk=PaymentRules.SINGLETON_PK)  # type: ignore[no-any-return]
 
 
 def _minutes(n: int) -> str:

@@ -5,7 +5,13 @@ from django.db import transaction
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system, personal_account_open
-from kabinet.core.sql_rows import insert, insert_unless_conflict, instance_by, update_fields
+from kabinet.core.sql_rows import (
+    insert,
+    insert_unless_conflict,
+    instance_by,
+    instance_get_or_create,
+    update_fields,
+)
 from kabinet.customers.models import Customer
 
 
@@ -95,3 +101,13 @@ def test_insert_stores_what_create_would_json_and_auto_now_included(account) -> 
     assert stored.old is None
     assert stored.created_at == event.created_at is not None
     assert event._state.adding is False
+
+
+@pytest.mark.django_db
+def test_instance_get_or_create_creates_once_with_the_defaults_then_reads() -> None:
+    first = instance_get_or_create(LedgerAccount, code="adjustments:test", defaults={"kind": "adjustment"})
+    again = instance_get_or_create(LedgerAccount, code="adjustments:test", defaults={"kind": "revenue"})
+
+    assert again.pk == first.pk
+    assert again.kind == "adjustment"
+    assert LedgerAccount.objects.filter(code="adjustments:test").count() == 1
