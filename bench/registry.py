@@ -85,7 +85,6 @@ def main() -> int:
         root = Path(__file__).resolve().parent.parent
         return subprocess.call([sys.executable, "-m", "bench.registry"], env=env, cwd=root)
     _setup_django()
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Sum
@@ -93,7 +92,7 @@ def main() -> int:
     from kabinet.billing.models import LedgerAccount, LedgerTransfer
     from kabinet.payments.registries import registry_import
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         print("bench.registry needs PostgreSQL: set DATABASE_URL=postgres://...", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)

@@ -139,9 +139,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "DATABASE_PREPARED_STATEMENTS", default=True
-    ):
+    _postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if _postgresql:
+        # Django's backend with a health check that polls the socket instead of sending SELECT 1.
+        DATABASES["default"]["ENGINE"] = "kabinet.core.postgresql"
+    if _postgresql and env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # The hand-written reads on every request (kabinet.core.prepared) are prepared once a connection
         # has run them DATABASE_PREPARE_THRESHOLD times, so PostgreSQL plans them once per connection.
         # Django's own queries keep client-side binding and are never prepared. Off behind a

@@ -22,4 +22,5 @@ urlpatterns = [
 ]
 
 if settings.SANDBOX_ACQUIRER:
-    urlpatterns.append(path("sandbox-acquirer/", include("kabinet.sandbox_acquirer.urls")))
+    # First: its prefix is its own, and the API's requests then skip trying every page's pattern.
+    urlpatterns.insert(0, path("sandbox-acquirer/", include("kabinet.sandbox_acquirer.urls")))

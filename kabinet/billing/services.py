@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,7 +28,7 @@ from kabinet.core.audit import audit_log
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import insert_unless_conflict, instance_get_or_create
+from kabinet.core.sql_rows import insert_many_unless_conflict, instance_get_or_create
 from kabinet.core.stored_text import stored_text
 from kabinet.customers.models import Contract, Customer
 from kabinet.customers.services import customer_contract_terminate
@@ -97,10 +99,6 @@ def ledger_transfer_post(
     Balances are updated with increments in the same transaction, so concurrent posts to the
     same account never lose an update.
     """
-    if not isinstance(amount_kopecks, int) or isinstance(amount_kopecks, bool) or amount_kopecks <= 0:
-        raise DomainError(_("Сумма проводки должна быть положительным целым числом копеек."))
-    if debit.pk == credit.pk:
-        raise DomainError(_("Проводка должна затрагивать два разных счёта."))
     transfer = LedgerTransfer(
         key=key,
         debit_account=debit,
@@ -115,32 +113,66 @@ def ledger_transfer_post(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         reason=reason,
     )
-    # Inside a caller's transaction no savepoint (two round trips): the statements join it, and a
-    # Conflict is raised before anything is written, so the caller may catch it and carry on.
+    return ledger_transfers_post(transfers=[transfer])[0]
+
+
+def ledger_transfers_post(*, transfers: Sequence[LedgerTransfer]) -> list[TransferResult]:
+    """Post unsaved transfers (distinct keys) exactly once per key, in one multi-row INSERT; results in
+    order. A key already posted with the same amount and accounts is a replay (``created`` False, the
+    existing transfer); with other values it raises Conflict before any balance moves. For a single
+    transfer nothing is written then; with several, the others' rows are already inserted in the
+    caller's transaction, which must roll back (raising through ``transaction.atomic`` does).
+
+    Inside a caller's transaction no savepoint (two round trips): the statements join it. The balances
+    of all the transfers are updated in the fixed lock order, one pipelined round trip."""
+    for transfer in transfers:
+        amount = transfer.amount_kopecks
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise DomainError(_("Сумма проводки должна быть положительным целым числом копеек."))
+        if transfer.debit_account_id == transfer.credit_account_id:
+            raise DomainError(_("Проводка должна затрагивать два разных счёта."))
+    if len({transfer.key for transfer in transfers}) != len(transfers):
+        raise ValueError("ledger_transfers_post: the keys must differ")
     with contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic():
         # ON CONFLICT DO NOTHING: a replay (the key, or a reversal of an already reversed transfer)
         # inserts nothing, without the savepoint an IntegrityError would need.
-        if not insert_unless_conflict(transfer):
-            existing = LedgerTransfer.objects.filter(key=key).first()
-            if existing is None:
-                if reverses is not None:
-                    raise Conflict(_("Эта проводка уже сторнирована."))
-                raise IntegrityError(f"ledger transfer {key}: a unique constraint holds other values")
-            if (
-                existing.amount_kopecks != amount_kopecks
-                or existing.debit_account_id != debit.pk
-                or existing.credit_account_id != credit.pk
-            ):
-                raise Conflict(_("Проводка с этим ключом уже существует с другими суммой или счетами."))
-            return TransferResult(existing, False)
+        inserted = insert_many_unless_conflict(transfers, unique="key")
+        results = [
+            TransferResult(transfer, True) if was_inserted else _transfer_replayed(transfer)
+            for transfer, was_inserted in zip(transfers, inserted, strict=True)
+        ]
+        deltas: dict[int, int] = defaultdict(int)
+        kinds: dict[int, str] = {}
+        for transfer, was_inserted in zip(transfers, inserted, strict=True):
+            if was_inserted:
+                for account, delta in (
+                    (transfer.debit_account, -transfer.amount_kopecks),
+                    (transfer.credit_account, transfer.amount_kopecks),
+                ):
+                    deltas[account.pk] += delta
+                    kinds[account.pk] = account.kind
         # Fixed lock order, the same as the billing run's: subscriber accounts first, then the operator's
         # (hot) system accounts, each by pk, so concurrent transfers and billing chunks never deadlock.
-        moves = [(debit, -amount_kopecks), (credit, amount_kopecks)]
-        moves.sort(key=lambda move: (move[0].kind != LedgerAccount.Kind.SUBSCRIBER, move[0].pk))
-        with hot_cursor() as cursor:
-            for ledger_account, delta in moves:
-                cursor.execute(_balance_add_sql(), [delta, ledger_account.pk])
-    return TransferResult(transfer, True)
+        order = sorted(deltas, key=lambda pk: (kinds[pk] != LedgerAccount.Kind.SUBSCRIBER, pk))
+        if order:
+            with hot_cursor() as cursor:
+                cursor.executemany(_balance_add_sql(), [[deltas[pk], pk] for pk in order])
+    return results
+
+
+def _transfer_replayed(transfer: LedgerTransfer) -> TransferResult:
+    existing = LedgerTransfer.objects.filter(key=transfer.key).first()
+    if existing is None:
+        if transfer.reverses_id is not None:
+            raise Conflict(_("Эта проводка уже сторнирована."))
+        raise IntegrityError(f"ledger transfer {transfer.key}: a unique constraint holds other values")
+    if (
+        existing.amount_kopecks != transfer.amount_kopecks
+        or existing.debit_account_id != transfer.debit_account_id
+        or existing.credit_account_id != transfer.credit_account_id
+    ):
+        raise Conflict(_("Проводка с этим ключом уже существует с другими суммой или счетами."))
+    return TransferResult(existing, False)
 
 
 def ledger_transfer_reverse(

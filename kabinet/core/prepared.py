@@ -37,11 +37,14 @@ def hot_cursor(alias: str = "default") -> Iterator[Any]:
 
     connection.close_if_health_check_failed()  # as Django does before each cursor
     connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = psycopg.Cursor(connection.connection)  # server-side binding: preparable
-    django_connection: Any = connection  # _prepare_cursor is not in the type stubs
-    cursor = django_connection._prepare_cursor(raw)  # error mapping, debug capture, execute wrappers
-    try:
-        yield cursor
-    finally:
-        cursor.close()
+    django_connection: Any = connection  # private attributes are not in the type stubs
+    raw = getattr(django_connection, "_kabinet_hot_cursor", None)
+    if raw is None or raw.closed or raw.connection is not connection.connection:
+        # One cursor per connection, kept open: psycopg caches the dumpers and loaders it picked for each
+        # parameter and column type in its cursor; looking them up anew for every statement was the
+        # largest single item of the notification endpoint's CPU profile (psycopg's get_dumper, 7% of it,
+        # 2026-11-26). Each execute() discards the previous result.
+        with connection.wrap_database_errors:
+            raw = psycopg.Cursor(connection.connection)  # server-side binding: preparable
+        django_connection._kabinet_hot_cursor = raw
+    yield django_connection._prepare_cursor(raw)  # error mapping, debug capture, execute wrappers

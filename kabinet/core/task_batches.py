@@ -53,6 +53,16 @@ class TaskBatcher(Generic[T]):
         if self._pid != os.getpid():
             self._start()
 
+    def submit_many(self, items: list[T]) -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            if items:
+                self._publish(list(items))
+            return
+        for item in items:
+            self._queue.put(item)
+        if self._pid != os.getpid():
+            self._start()
+
     def flush(self) -> None:
         """Publish what is waiting now, in the caller's thread (at exit; tests)."""
         batch = self._drain([])

@@ -7,6 +7,7 @@ Checks raise ``PaymentRefused`` (a DomainError with the form field it belongs to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 
 from django.db import connection
@@ -20,7 +21,7 @@ from kabinet.core.exceptions import DomainError
 from kabinet.core.money import MoneyInputError, format_kopecks, rubles_to_kopecks
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import instance_get_or_create, row_reader
+from kabinet.core.sql_rows import in_list, in_list_params, in_list_size, instance_get_or_create, row_reader
 from kabinet.payments.acquirer.interface import CardInfo
 from kabinet.payments.models import Payment, PaymentRules
 
@@ -214,39 +215,54 @@ def payment_check_period(
         )
 
 
-_SAME_CARD_SQL = (
-    "SELECT {columns} FROM {payment} WHERE {fingerprint} = %s AND {paid_at} > %s AND {status} IN (%s, %s, %s) "
-    "AND NOT {pk} = %s ORDER BY {paid_at} DESC LIMIT 1"
+_CARDS_PAID_SQL = (
+    "SELECT {columns} FROM {payment} WHERE {fingerprint}{in_cards} AND {paid_at} > %s "
+    "AND {status} IN (%s, %s, %s) AND NOT {pk}{in_others}"
 )
 
 
 @cache
-def _same_card_sql() -> str:
-    return _SAME_CARD_SQL.format(
+def _cards_paid_sql(cards: int, others: int) -> str:
+    return _CARDS_PAID_SQL.format(
         columns=row_reader(Payment).columns,
         payment=sql_table(Payment),
         fingerprint=sql_column(Payment, "card_fingerprint"),
         paid_at=sql_column(Payment, "paid_at"),
         status=sql_column(Payment, "status"),
         pk=sql_column(Payment, "id"),
+        in_cards=in_list(cards),
+        in_others=in_list(others),
     )
 
 
-def _same_card_paid_at(*, fingerprint: str, since: dt.datetime, other_than: int | None) -> dt.datetime | None:
-    """When the card last paid (authorised, captured or refunded) after ``since``, other payments than
-    ``other_than``: one hand-written statement, it runs for every card notification."""
+def cards_last_paid_at(
+    *, fingerprints: Sequence[str], since: dt.datetime, other_than: Sequence[int]
+) -> dict[str, dt.datetime]:
+    """When each card last paid (authorised, captured or refunded) after ``since``, by fingerprint,
+    payments ``other_than`` left out; cards that did not pay are left out. One hand-written statement for
+    all the cards: it runs for every batch of card notifications."""
+    cards = sorted(set(fingerprints))
+    if not cards:
+        return {}
+    others = list(other_than) or [0]
     params = [
-        fingerprint,
+        *in_list_params(cards),
         connection.ops.adapt_datetimefield_value(since),
         Payment.Status.WAITING_FOR_CAPTURE.value,
         Payment.Status.SUCCEEDED.value,
         Payment.Status.REFUNDED.value,
-        other_than or 0,
+        *in_list_params(others),
     ]
     with hot_cursor() as cursor:
-        cursor.execute(_same_card_sql(), params)
-        row = cursor.fetchone()
-    return None if row is None else row_reader(Payment).instance(row).paid_at
+        cursor.execute(_cards_paid_sql(in_list_size(len(cards)), in_list_size(len(others))), params)
+        rows = cursor.fetchall()
+    last: dict[str, dt.datetime] = {}
+    reader = row_reader(Payment)
+    for row in rows:
+        paid = reader.instance(row)
+        if paid.card_fingerprint not in last or paid.paid_at > last[paid.card_fingerprint]:
+            last[paid.card_fingerprint] = paid.paid_at
+    return last
 
 
 def payment_card_refusal(
@@ -254,6 +270,17 @@ def payment_card_refusal(
 ) -> str:
     """Why this card may not pay this payment ("" if it may). Checked after the payer confirmed the
     payment at the acquirer and before capture: a refusal cancels the payment, no money is taken."""
+    now = now or timezone.now()
+    last_paid_at = None
+    if rules.same_card_interval_minutes:
+        since = now - dt.timedelta(minutes=rules.same_card_interval_minutes)
+        found = cards_last_paid_at(fingerprints=[card.fingerprint], since=since, other_than=[payment.pk])
+        last_paid_at = found.get(card.fingerprint)
+    return card_refusal(card=card, rules=rules, last_paid_at=last_paid_at)
+
+
+def card_refusal(*, card: CardInfo, rules: PaymentRules, last_paid_at: dt.datetime | None) -> str:
+    """``payment_card_refusal`` given when the card last paid within the same-card interval (or None)."""
     brands = PaymentRules.split(rules.allowed_card_brands)
     if brands and card.brand not in brands:
         return _("Карты %(brand)s не принимаются. Принимаются: %(brands)s.") % {
@@ -272,19 +299,15 @@ def payment_card_refusal(
         return _("Карты класса «%(cls)s» не принимаются.") % {
             "cls": CARD_CLASS_NAMES.get(card.product_code.upper(), card.product_name or card.product_code)
         }
-    if rules.same_card_interval_minutes:
-        now = now or timezone.now()
-        since = now - dt.timedelta(minutes=rules.same_card_interval_minutes)
-        previous = _same_card_paid_at(fingerprint=card.fingerprint, since=since, other_than=payment.pk)
-        if previous is not None:
-            next_at = timezone.localtime(previous + dt.timedelta(minutes=rules.same_card_interval_minutes))
-            return _(
-                "С одной карты можно платить не чаще одного раза в %(interval)s. Предыдущий платёж с карты "
-                "%(mask)s был в %(prev)s; следующий возможен после %(next)s. Деньги не списаны."
-            ) % {
-                "interval": _minutes(rules.same_card_interval_minutes),
-                "mask": card.mask,
-                "prev": timezone.localtime(previous).strftime("%H:%M"),
-                "next": next_at.strftime("%H:%M"),
-            }
+    if rules.same_card_interval_minutes and last_paid_at is not None:
+        next_at = timezone.localtime(last_paid_at + dt.timedelta(minutes=rules.same_card_interval_minutes))
+        return _(
+            "С одной карты можно платить не чаще одного раза в %(interval)s. Предыдущий платёж с карты "
+            "%(mask)s был в %(prev)s; следующий возможен после %(next)s. Деньги не списаны."
+        ) % {
+            "interval": _minutes(rules.same_card_interval_minutes),
+            "mask": card.mask,
+            "prev": timezone.localtime(last_paid_at).strftime("%H:%M"),
+            "next": next_at.strftime("%H:%M"),
+        }
     return ""

@@ -1,9 +1,10 @@
 """Writes of the payments domain: start a card payment, settle it from the acquirer's state, refund,
 edit the operator's payment rules.
 
-Money moves in exactly one place, ``_payment_credit_locked``: one ledger transfer with the key
+Money moves in exactly one place, ``_payments_credit_locked``: one ledger transfer with the key
 ``payment:<public_id>`` under a row lock on the Payment, so replays and concurrent notifications credit
-once. The acquirer is never called inside a transaction; a notification's body is never trusted: only
+once. Concurrent notifications of a process are decided and credited in batches, one transaction per
+batch (``kabinet.core.group_commit``). The acquirer is never called inside a transaction; a notification's body is never trusted: only
 the object id is taken from it and the payment's state is fetched from the acquirer's API.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -28,14 +30,26 @@ from kabinet.billing.services import (
     CLEARING_ACQUIRER,
     ledger_account_system,
     ledger_transfer_post,
+    ledger_transfers_post,
     personal_account_lock,
     personal_account_unblock_if_paid,
 )
-from kabinet.core.audit import audit_log
+from kabinet.core.audit import audit_entry, audit_log, audit_log_many
 from kabinet.core.exceptions import Conflict, DomainError, PermissionDenied
+from kabinet.core.group_commit import GroupCommit
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import insert, instance_by, row_reader, update_fields
+from kabinet.core.sql_rows import (
+    in_list,
+    in_list_params,
+    in_list_size,
+    insert,
+    insert_many,
+    instance_by,
+    row_reader,
+    update_fields,
+    update_fields_many,
+)
 from kabinet.core.stored_text import stored_text
 from kabinet.core.task_batches import TaskBatcher
 from kabinet.payments.acquirer.client import acquirer_client
@@ -49,8 +63,9 @@ from kabinet.payments.acquirer.interface import (
 from kabinet.payments.hooks import payments_credited_notify, payments_refunded_notify
 from kabinet.payments.models import Payment, PaymentEvent, PaymentRules, Refund
 from kabinet.payments.rules import (
+    card_refusal,
+    cards_last_paid_at,
     payment_amount_parse,
-    payment_card_refusal,
     payment_check_account,
     payment_check_amount,
     payment_check_period,
@@ -100,18 +115,18 @@ def _event(payment: Payment, kind: str, message: str = "", **data: Any) -> Payme
 # models' metadata, values are always parameters.
 
 
-_PAYMENT_LOCK_WITH_ACCOUNT_SQL = (
+_PAYMENTS_LOCK_WITH_ACCOUNTS_SQL = (
     "SELECT {payment_columns}, {account_columns}, {ledger_columns} FROM {payment} "
     "INNER JOIN {account} ON {payment}.{payment_account} = {account}.{account_pk} "
     "INNER JOIN {ledger} ON {account}.{account_ledger} = {ledger}.{ledger_pk} "
-    "WHERE {payment}.{payment_pk} = %s{lock}"
+    "WHERE {payment}.{payment_pk}{in_ids} ORDER BY {payment}.{payment_pk}{lock}"
 )
 
 
 @cache
-def _payment_lock_with_account_sql() -> str:
+def _payments_lock_with_accounts_sql(size: int) -> str:
     payment = sql_table(Payment)
-    return _PAYMENT_LOCK_WITH_ACCOUNT_SQL.format(
+    return _PAYMENTS_LOCK_WITH_ACCOUNTS_SQL.format(
         payment_columns=row_reader(Payment).columns,
         account_columns=row_reader(PersonalAccount).columns,
         ledger_columns=row_reader(LedgerAccount).columns,
@@ -123,36 +138,40 @@ def _payment_lock_with_account_sql() -> str:
         account_ledger=sql_column(PersonalAccount, "ledger_account"),
         ledger_pk=sql_column(LedgerAccount, "id"),
         payment_pk=sql_column(Payment, "id"),
+        in_ids=in_list(size),
         lock=f" FOR UPDATE OF {payment}" if connection.features.has_select_for_update_of else "",
     )
-
-
-def payment_lock_row(*, payment_id: int) -> Payment:
-    """Lock only the Payment row (call inside a transaction), without its account."""
-    payment = instance_by(Payment, lock=True, pk=payment_id)
-    if payment is None:
-        raise Payment.DoesNotExist(f"payment {payment_id}")
-    return payment  # type: ignore[no-any-return]
 
 
 def payment_lock(*, payment_id: int) -> Payment:
     """Lock a Payment row for a read-then-write (call inside a transaction). Only the payment row is
     locked; its personal account and ledger account come along in the same statement, unlocked."""
-    with hot_cursor() as cursor:
-        cursor.execute(_payment_lock_with_account_sql(), [payment_id])
-        row = cursor.fetchone()
-    if row is None:
+    found = payments_lock(payment_ids=[payment_id])
+    if not found:
         raise Payment.DoesNotExist(f"payment {payment_id}")
+    return found[payment_id]
+
+
+def payments_lock(*, payment_ids: Sequence[int]) -> dict[int, Payment]:
+    """``payment_lock`` for several payments in one statement, their rows locked in pk order (so two
+    such locks never deadlock). Payments that do not exist are left out."""
+    ids = sorted(set(payment_ids))
+    with hot_cursor() as cursor:
+        cursor.execute(_payments_lock_with_accounts_sql(in_list_size(len(ids))), in_list_params(ids))
+        rows = cursor.fetchall()
     readers = (row_reader(Payment), row_reader(PersonalAccount), row_reader(LedgerAccount))
-    parts, start = [], 0
-    for reader in readers:
-        end = start + len(reader.attnames)
-        parts.append(reader.instance(row[start:end]))
-        start = end
-    payment, account, ledger_account = parts
-    account.ledger_account = ledger_account
-    payment.personal_account = account
-    return payment  # type: ignore[no-any-return]
+    found = {}
+    for row in rows:
+        parts, start = [], 0
+        for reader in readers:
+            end = start + len(reader.attnames)
+            parts.append(reader.instance(row[start:end]))
+            start = end
+        payment, account, ledger_account = parts
+        account.ledger_account = ledger_account
+        payment.personal_account = account
+        found[payment.pk] = payment
+    return found
 
 
 def payment_status_url(*, payment: Payment, site_url: str | None = None) -> str:
@@ -393,17 +412,21 @@ def _record_card(payment: Payment, remote: AcquirerPayment) -> list[str]:
     return ["card_mask", "card_brand", "card_fingerprint", "card_issuer_country", "card_class"]
 
 
-def _card_lock(fingerprint: str) -> None:
-    """Serialise the same-card check for one card across concurrent notifications (PostgreSQL advisory
-    transaction lock on the card fingerprint; SQLite runs write transactions one at a time anyway)."""
-    if connection.vendor == "postgresql" and fingerprint:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [CARD_LOCK_NAMESPACE, int(fingerprint[:7], 16)]
-            )
+def _cards_lock(fingerprints: Sequence[str]) -> None:
+    """Serialise the same-card check for these cards across concurrent notifications (PostgreSQL
+    advisory transaction locks on the card fingerprints, taken in key order so that two batches never
+    deadlock; SQLite runs write transactions one at a time anyway)."""
+    keys = sorted({int(fingerprint[:7], 16) for fingerprint in fingerprints if fingerprint})
+    if connection.vendor == "postgresql" and keys:
+        with hot_cursor() as cursor:
+            cursor.execute(_CARDS_LOCK_SQL, [CARD_LOCK_NAMESPACE, keys])
 
 
 CARD_LOCK_NAMESPACE = 5150
+# The subquery's order is the order the locks are taken in.
+_CARDS_LOCK_SQL = (
+    "SELECT pg_advisory_xact_lock(%s, card.key) FROM (SELECT unnest(%s::int[]) AS key ORDER BY 1) AS card"
+)
 
 
 def _payment_decide_capture(*, payment: Payment, remote: AcquirerPayment) -> tuple[str, Payment]:
@@ -420,23 +443,57 @@ def _payment_decide_capture(*, payment: Payment, remote: AcquirerPayment) -> tup
     decided = _payment_capture_decision(payment)
     if decided is not None:
         return decided, payment
+    # Concurrent notifications of a process decide together (kabinet.core.group_commit).
+    return _capture_decisions.run((payment.pk, remote))
+
+
+def _payments_decide_capture(items: list[tuple[int, AcquirerPayment]]) -> list[tuple[str, Payment]]:
+    """``_payment_decide_capture`` for several payments (pk, the acquirer's object, already matched),
+    in one transaction: the cards' locks, the payments' row locks, one same-card lookup for all the
+    cards, then the decisions recorded in order; a later payment from a card that an earlier one in the
+    batch paid with is refused as it would be one transaction later."""
     now = timezone.now()
     rules = payment_rules_get()  # read before the locks: the transaction stays short
+    decisions: dict[int, str] = {}
     with transaction.atomic():
-        if remote.card is not None:
-            _card_lock(remote.card.fingerprint)
-        # The decision needs only the payment row (no account joins: the credit re-locks with them).
-        locked = payment_lock_row(payment_id=payment.pk)
-        decided = _payment_capture_decision(locked)
-        if decided is not None:
-            return decided, locked
-        refusal = ""
-        if remote.card is not None:
-            refusal = payment_card_refusal(payment=locked, card=remote.card, rules=rules, now=now)
-        _payment_mark_paid(
-            locked, remote, now=now, extra_fields=["cancel_reason"] if refusal else [], cancel_reason=refusal
-        )
-    return ("cancel" if refusal else "capture"), locked
+        _cards_lock([remote.card.fingerprint for _pk, remote in items if remote.card is not None])
+        locked = payments_lock(payment_ids=[pk for pk, _remote in items])
+        todo = []
+        for pk, remote in items:
+            decided = _payment_capture_decision(locked[pk])
+            if decided is not None:
+                decisions[pk] = decided
+            elif pk not in decisions:
+                decisions[pk] = ""  # taken below
+                todo.append((locked[pk], remote))
+        last_paid_at: dict[str, dt.datetime] = {}
+        if rules.same_card_interval_minutes:
+            last_paid_at = cards_last_paid_at(
+                fingerprints=[r.card.fingerprint for _p, r in todo if r.card is not None],
+                since=now - dt.timedelta(minutes=rules.same_card_interval_minutes),
+                other_than=[p.pk for p, _r in todo],
+            )
+        events, marked = [], []
+        for payment, remote in todo:
+            refusal = ""
+            if remote.card is not None:
+                fingerprint = remote.card.fingerprint
+                refusal = card_refusal(
+                    card=remote.card, rules=rules, last_paid_at=last_paid_at.get(fingerprint)
+                )
+                if not refusal:
+                    last_paid_at[fingerprint] = now
+            events.extend(_payment_mark_paid(payment, remote, now=now, cancel_reason=refusal))
+            marked.append(payment)
+            decisions[payment.pk] = "cancel" if refusal else "capture"
+        insert_many(events)
+        update_fields_many(marked, _MARK_PAID_FIELDS)
+    return [(decisions[pk], locked[pk]) for pk, _remote in items]
+
+
+_capture_decisions: GroupCommit[tuple[int, AcquirerPayment], tuple[str, Payment]] = GroupCommit(
+    _payments_decide_capture
+)
 
 
 def _payment_capture_decision(payment: Payment) -> str | None:
@@ -450,27 +507,28 @@ def _payment_capture_decision(payment: Payment) -> str | None:
     return None
 
 
+# Every field a decision may change, written for every payment decided (read whole under its lock).
+_MARK_PAID_FIELDS = [
+    "card_mask", "card_brand", "card_fingerprint", "card_issuer_country", "card_class", "cancel_reason",
+    "paid_at", "status", "updated_at",
+]  # fmt: skip
+
+
 def _payment_mark_paid(
-    payment: Payment,
-    remote: AcquirerPayment,
-    *,
-    now: dt.datetime,
-    extra_fields: list[str] | None = None,
-    cancel_reason: str = "",
-) -> None:
-    """Record the card and the moment the payer's bank authorised the payment (under the lock)."""
-    fields = [*_record_card(payment, remote), *(extra_fields or [])]
+    payment: Payment, remote: AcquirerPayment, *, now: dt.datetime, cancel_reason: str = ""
+) -> list[PaymentEvent]:
+    """Record the card and the moment the payer's bank authorised the payment (under the lock), on the
+    instance; returns the event to insert with it (the caller writes ``_MARK_PAID_FIELDS``)."""
+    _record_card(payment, remote)
+    events = []
     if cancel_reason:
         payment.cancel_reason = cancel_reason[:255]
     if payment.paid_at is None:
         payment.paid_at = now
-        fields.append("paid_at")
-        _event(payment, PaymentEvent.Kind.PAID, payment.card_mask)
+        events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.PAID, message=payment.card_mask))
     if not cancel_reason and payment.status in (Payment.Status.CREATED, Payment.Status.PENDING):
         payment.status = Payment.Status.WAITING_FOR_CAPTURE
-        fields.append("status")
-    if fields:
-        update_fields(payment, [*fields, "updated_at"])
+    return events
 
 
 def _payment_capture_failed(*, payment_id: int, remote: AcquirerPayment) -> None:
@@ -479,7 +537,8 @@ def _payment_capture_failed(*, payment_id: int, remote: AcquirerPayment) -> None
     with transaction.atomic():
         payment = payment_lock(payment_id=payment_id)
         if payment.transfer_id is None and payment.status in _ACTIVE:
-            _payment_mark_paid(payment, remote, now=timezone.now())
+            insert_many(_payment_mark_paid(payment, remote, now=timezone.now()))
+            update_fields(payment, _MARK_PAID_FIELDS)
 
 
 def _payment_apply_remote(*, payment: Payment, remote: AcquirerPayment) -> tuple[str, Payment]:
@@ -492,6 +551,9 @@ def _payment_apply_remote(*, payment: Payment, remote: AcquirerPayment) -> tuple
         return "", payment  # pending: the payer has not confirmed yet
     if payment.transfer_id is not None:
         return "", payment  # credited already (a transfer is never undone): a replay, nothing to lock
+    if remote.status == "succeeded":
+        # Concurrent notifications of a process credit together (kabinet.core.group_commit).
+        return "", _succeeded_credits.run((payment.pk, remote))
     with transaction.atomic():
         locked = payment_lock(payment_id=payment.pk)
         mismatch = _remote_matches(locked, remote)
@@ -502,11 +564,6 @@ def _payment_apply_remote(*, payment: Payment, remote: AcquirerPayment) -> tuple
             return "", locked
         if locked.transfer_id is not None:
             return "", locked  # credited already: nothing more can happen here (refunds are separate)
-        now = timezone.now()
-        if remote.status == "succeeded":
-            card_fields = _record_card(locked, remote)
-            _payment_credit_locked(locked, source_code=CLEARING_ACQUIRER, now=now, extra_fields=card_fields)
-            return "", locked
         if locked.status in _ACTIVE:
             locked.status = Payment.Status.CANCELED
             if not locked.cancel_reason:
@@ -527,74 +584,114 @@ def payment_credit(*, payment: Payment, source_code: str = CLEARING_ACQUIRER, ac
     unblocked if the balance allows, events with times, the receipt emailed after commit. Idempotent."""
     with transaction.atomic():
         locked = payment_lock(payment_id=payment.pk)
-        _payment_credit_locked(locked, source_code=source_code, now=timezone.now(), actor=actor)
+        _payments_credit_locked([locked], source_code=source_code, now=timezone.now(), actor=actor)
     return locked
 
 
-def _payment_credit_locked(
-    payment: Payment,
-    *,
-    source_code: str,
-    now: dt.datetime,
-    actor: Any = None,
-    extra_fields: list[str] | None = None,
+def _payments_credit_succeeded(items: list[tuple[int, AcquirerPayment]]) -> list[Payment]:
+    """The acquirer says these payments (pk, its object) succeeded: credit each once, all in one
+    transaction (``_succeeded_credits`` hands in the concurrent notifications of a process). Returns
+    each item's payment as it is now; nothing moves for one whose object does not match it."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = payments_lock(payment_ids=[pk for pk, _remote in items])
+        todo: dict[int, Payment] = {}
+        for pk, remote in items:
+            payment = locked[pk]
+            if pk in todo or payment.transfer_id is not None:
+                continue  # credited already, or a replay of the same notification in this batch
+            mismatch = _remote_matches(payment, remote)
+            if mismatch:
+                logger.error(
+                    "acquirer object %s does not match payment %s: %s", remote.id, payment.public_id, mismatch
+                )
+                continue
+            _record_card(payment, remote)
+            todo[pk] = payment
+        _payments_credit_locked(list(todo.values()), source_code=CLEARING_ACQUIRER, now=now)
+    return [locked[pk] for pk, _remote in items]
+
+
+_succeeded_credits: GroupCommit[tuple[int, AcquirerPayment], Payment] = GroupCommit(
+    _payments_credit_succeeded
+)
+
+# Every field crediting may change, written for every payment credited (the rows are locked and were
+# read whole under the lock, so unchanged fields are written back as they are): one statement for all.
+_CREDIT_FIELDS = [
+    "status", "credited_at", "transfer", "paid_at", "cancel_reason", "card_mask", "card_brand",
+    "card_fingerprint", "card_issuer_country", "card_class", "updated_at",
+]  # fmt: skip
+
+
+def _payments_credit_locked(
+    payments: Sequence[Payment], *, source_code: str, now: dt.datetime, actor: Any = None
 ) -> None:
-    """Credit under the Payment row lock. The ledger transfer is posted LAST, followed by one UPDATE of
-    the payment: the transfer updates the hot clearing account's balance row, whose lock is then held
-    only until the commit. Only changed fields are written (``extra_fields``: others the caller set)."""
-    if payment.transfer_id is not None:
+    """Credit payments under their row locks (each read by ``payments_lock``, with its accounts), a
+    few statements for all of them: their events, bonus accrual, audit records and ledger transfers,
+    each in one multi-row statement. The transfers are posted LAST, followed by the payments' update:
+    they update the hot clearing account's balance row, whose lock is then held only until the commit."""
+    todo = [payment for payment in payments if payment.transfer_id is None]
+    if not todo:
         return
-    account = payment.personal_account
-    fields = ["status", "credited_at", "transfer", "updated_at", *(extra_fields or [])]
-    events = []
-    if payment.paid_at is None:
-        payment.paid_at = now
-        fields.append("paid_at")
-        events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.PAID, message=payment.card_mask))
-    if payment.cancel_reason:
+    clearing = ledger_account_system(code=source_code)
+    events, audits, transfers = [], [], []
+    for payment in todo:
+        account = payment.personal_account
+        if payment.paid_at is None:
+            payment.paid_at = now
+            events.append(
+                PaymentEvent(payment=payment, kind=PaymentEvent.Kind.PAID, message=payment.card_mask)
+            )
         payment.cancel_reason = ""
-        fields.append("cancel_reason")
-    payment.status = Payment.Status.SUCCEEDED
-    payment.credited_at = now
-    events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.CREDITED, message=account.number))
-    for event in events:
-        insert(event)
-    payments_credited_notify(payments=[payment])  # bonus accrual (kabinet.payments.hooks; PAY-B)
-    audit_log(
-        actor=actor,
-        action="payment.credited",
-        target=payment,
-        new={
-            "amount_kopecks": payment.amount_kopecks,
-            "personal_account": account.number,
-            "method": payment.method,
-        },
-    )
-    result = ledger_transfer_post(
-        key=f"payment:{payment.public_id}",
-        debit=ledger_account_system(code=source_code),
-        credit=account.ledger_account,
-        amount_kopecks=payment.amount_kopecks,
-        kind=LedgerTransfer.Kind.PAYMENT,
-        value_date=timezone.localdate(now),
-        # The method's label stays lazy, so it is translated in the operator's language too.
-        description=stored_text(
-            gettext_lazy("Оплата: %(method)s"), method=Payment.Method(payment.method).label
-        ),
-        ref=str(payment.public_id),
-        actor=actor,
-    )
-    payment.transfer = result.transfer
-    update_fields(payment, fields)
-    # Only an account stopped for debt can be restored (the billing service re-checks under its lock).
-    if account.status == PersonalAccount.Status.BLOCKED_DEBT and personal_account_unblock_if_paid(
-        personal_account=account, actor=actor
-    ):
-        payment.service_restored_at = timezone.now()
-        payment.save(update_fields=["service_restored_at", "updated_at"])
-        _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
-    payment_pk = payment.pk
-    transaction.on_commit(lambda: _receipts.submit(payment_pk))
+        payment.status = Payment.Status.SUCCEEDED
+        payment.credited_at = now
+        events.append(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.CREDITED, message=account.number))
+        audits.append(
+            audit_entry(
+                actor=actor,
+                action="payment.credited",
+                target=payment,
+                new={
+                    "amount_kopecks": payment.amount_kopecks,
+                    "personal_account": account.number,
+                    "method": payment.method,
+                },
+            )
+        )
+        transfers.append(
+            LedgerTransfer(
+                key=f"payment:{payment.public_id}",
+                debit_account=clearing,
+                credit_account=account.ledger_account,
+                amount_kopecks=payment.amount_kopecks,
+                kind=LedgerTransfer.Kind.PAYMENT,
+                value_date=timezone.localdate(now),
+                # The method's label stays lazy, so it is translated in the operator's language too.
+                description=stored_text(
+                    gettext_lazy("Оплата: %(method)s"), method=Payment.Method(payment.method).label
+                )[:255],
+                ref=str(payment.public_id),
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+        )
+    insert_many(events)
+    payments_credited_notify(payments=todo)  # bonus accrual (kabinet.payments.hooks; PAY-B)
+    audit_log_many(audits)
+    for payment, result in zip(todo, ledger_transfers_post(transfers=transfers), strict=True):
+        payment.transfer = result.transfer
+    update_fields_many(todo, _CREDIT_FIELDS)
+    for payment in todo:
+        account = payment.personal_account
+        # Only an account stopped for debt can be restored (the billing service re-checks under its lock).
+        if account.status == PersonalAccount.Status.BLOCKED_DEBT and personal_account_unblock_if_paid(
+            personal_account=account, actor=actor
+        ):
+            payment.service_restored_at = timezone.now()
+            payment.save(update_fields=["service_restored_at", "updated_at"])
+            _event(payment, PaymentEvent.Kind.SERVICE_RESTORED)
+    credited = [payment.pk for payment in todo]
+    transaction.on_commit(lambda: _receipts.submit_many(credited))
 
 
 def _receipts_send_later(payment_pks: list[int]) -> None:

@@ -91,3 +91,24 @@ def test_a_ledger_delta_above_two_to_the_31_kopecks_is_exact() -> None:
     debit.refresh_from_db()
     credit.refresh_from_db()
     assert (debit.balance_kopecks, credit.balance_kopecks) == (-amount, amount)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hot_cursor_is_kept_per_connection_and_renewed_after_a_reconnect() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (runs in the PostgreSQL CI run)")
+    # given: two statements on one connection share psycopg's cursor (its adapters are cached there)
+    with hot_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [1])
+        first = cursor.cursor
+    with hot_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [2])
+        assert cursor.cursor is first
+        assert cursor.fetchone() == (2,)
+    # when: the connection is closed and opened again
+    connection.close()
+    with hot_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [3])
+        # then: a new cursor on the new connection answers
+        assert cursor.cursor is not first
+        assert cursor.fetchone() == (3,)

@@ -5,12 +5,19 @@ from django.db import transaction
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.billing.services import CLEARING_ACQUIRER, ledger_account_system, personal_account_open
+from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_rows import (
+    in_list,
+    in_list_params,
+    in_list_size,
     insert,
+    insert_many,
+    insert_many_unless_conflict,
     insert_unless_conflict,
     instance_by,
     instance_get_or_create,
     update_fields,
+    update_fields_many,
 )
 from kabinet.customers.models import Customer
 
@@ -111,3 +118,70 @@ def test_instance_get_or_create_creates_once_with_the_defaults_then_reads() -> N
     assert again.pk == first.pk
     assert again.kind == "adjustment"
     assert LedgerAccount.objects.filter(code="adjustments:test").count() == 1
+
+
+@pytest.mark.django_db
+def test_insert_many_sets_each_primary_key_in_order_and_stores_each_row(account) -> None:
+    from kabinet.core.models import AuditEvent
+
+    events = [
+        AuditEvent(action=f"test.many.{n}", target_type="x", target_id=str(n), new={"n": n, "б": [n]})
+        for n in range(7)
+    ]
+
+    insert_many(events)
+
+    for n, event in enumerate(events):
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert (stored.action, stored.new, stored.old) == (f"test.many.{n}", {"n": n, "б": [n]}, None)
+        assert stored.created_at == event.created_at is not None
+        assert event._state.adding is False
+    insert_many([])  # nothing to do, no statement
+
+
+@pytest.mark.django_db
+def test_insert_many_unless_conflict_tells_which_rows_were_inserted(account) -> None:
+    existing = _transfer(account, "payment:old")
+    insert(existing)
+    batch = [
+        _transfer(account, "payment:new-1"),
+        _transfer(account, "payment:old", 500),
+        _transfer(account, "payment:new-2"),
+    ]
+
+    with transaction.atomic():
+        inserted = insert_many_unless_conflict(batch, unique="key")
+        # the transaction is still usable after the conflict (PostgreSQL aborts it on an error)
+        assert LedgerTransfer.objects.filter(key__startswith="payment:").count() == 3
+
+    assert inserted == [True, False, True]
+    assert batch[1].pk is None and batch[1]._state.adding is True
+    assert LedgerTransfer.objects.get(key="payment:new-2").pk == batch[2].pk
+    assert LedgerTransfer.objects.get(key="payment:old").amount_kopecks == 100
+
+
+@pytest.mark.django_db
+def test_update_fields_many_writes_each_rows_own_values(account) -> None:
+    other = personal_account_open(customer=Customer.objects.create(), service_kind="tv")
+    account.status_reason, other.status_reason = "первый", "второй"
+    account.cash_payment_ban = True  # not named: stays as stored
+
+    update_fields_many([account, other], ["status_reason", "updated_at"])
+
+    assert PersonalAccount.objects.get(pk=account.pk).status_reason == "первый"
+    assert PersonalAccount.objects.get(pk=other.pk).status_reason == "второй"
+    assert PersonalAccount.objects.get(pk=account.pk).cash_payment_ban is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("values", [[1], [3, 1, 2], list(range(60))])
+def test_in_list_matches_exactly_the_values_given(values) -> None:
+    size = in_list_size(len(values))
+    with hot_cursor() as cursor:
+        cursor.execute(
+            "SELECT n FROM (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 59 "
+            "UNION ALL SELECT 60) AS t WHERE n" + in_list(size) + " ORDER BY n",
+            in_list_params(values),
+        )
+        found = [row[0] for row in cursor.fetchall()]
+    assert found == sorted({0, 1, 2, 59, 60} & set(values))

@@ -74,7 +74,7 @@ def test_a_receipt_whose_task_never_ran_is_sent_by_the_periodic_search_once(
     from kabinet.payments.receipts import receipts_unsent_send
 
     # given: a credited payment whose receipt was never handed to Celery (the process died)
-    monkeypatch.setattr(services._receipts, "submit", lambda payment_pk: None)
+    monkeypatch.setattr(services._receipts, "submit_many", lambda payment_pks: None)
     payment = _start(_account())
     payer_confirms(payment, capture_callbacks=django_capture_on_commit_callbacks)
     payment.refresh_from_db()

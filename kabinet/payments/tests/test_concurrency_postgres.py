@@ -114,3 +114,62 @@ def test_two_payments_from_one_card_at_once_capture_only_one(acquirer, settings)
     assert canceled.cancel_reason.startswith("С одной карты можно платить не чаще одного раза в 30 минут.")
     credited = Payment.objects.get(pk__in=[first.pk, second.pk], status="succeeded")
     assert LedgerAccount.objects.get(pk=account.ledger_account_id).balance_kopecks == credited.amount_kopecks
+
+
+def test_many_payments_notified_at_once_are_each_credited_once(acquirer, settings) -> None:
+    # given: twelve authorised payments on three accounts, from one card (the same-card rule is off, so
+    # all of them are captured), their own notifications dropped
+    from kabinet.payments.rules import payment_rules_get
+
+    settings.SANDBOX_ACQUIRER_NOTIFICATIONS = "drop"
+    rules = payment_rules_get()
+    rules.same_card_interval_minutes = 0
+    rules.save()
+    accounts: list[PersonalAccount] = [PersonalAccountFactory() for _ in range(3)]  # type: ignore[misc]
+    payments = []
+    for n in range(12):
+        payment = payment_initiate(
+            personal_account=accounts[n % 3], amount=str(100 + n), idempotency_key=f"many-{n}"
+        )
+        payer_confirms(payment)
+        payments.append(payment)
+    # when: every notification arrives twice, all at once (the decisions and credits of a process are
+    # taken together by whichever threads meet)
+    bodies = [
+        {
+            "type": "notification",
+            "event": "payment.waiting_for_capture",
+            "object": {"id": p.acquirer_payment_id},
+        }
+        for p in payments
+    ] * 2
+    barrier = threading.Barrier(len(bodies))
+    errors: list[str] = []
+
+    def worker(body: dict) -> None:
+        try:
+            barrier.wait()
+            payment_notification_handle(body=body)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then: each payment credited exactly once; each account holds exactly its payments
+    assert errors == []
+    assert (
+        list(Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", flat=True))
+        == ["succeeded"] * 12
+    )
+    keys = [f"payment:{p.public_id}" for p in payments]
+    assert LedgerTransfer.objects.filter(key__in=keys).count() == 12
+    assert PaymentEvent.objects.filter(payment__in=payments, kind="credited").count() == 12
+    assert PaymentEvent.objects.filter(payment__in=payments, kind="paid").count() == 12
+    for i, account in enumerate(accounts):
+        expected = sum((100 + n) * 100 for n in range(i, 12, 3))
+        assert LedgerAccount.objects.get(pk=account.ledger_account_id).balance_kopecks == expected
