@@ -9,13 +9,28 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kabinet.core.sql_rows import insert, instance_by, update_fields
+from kabinet.core.group_commit import GroupCommit
+from kabinet.core.prepared import hot_cursor
+from kabinet.core.sql_names import sql_column, sql_table
+from kabinet.core.sql_rows import (
+    in_list,
+    in_list_params,
+    in_list_size,
+    insert,
+    insert_many,
+    instance_by,
+    row_reader,
+    update_fields,
+    update_fields_many,
+)
 from kabinet.notifications.sms import sms_send
 from kabinet.sandbox_acquirer.cards import CARD_PRODUCT_NAMES, TestCard
 from kabinet.sandbox_acquirer.models import (
@@ -150,6 +165,30 @@ def refund_json(refund: SandboxRefund) -> dict[str, Any]:
 # --- idempotence -----------------------------------------------------------------------------------
 
 
+def _idempotence_key_checked(key: str | None) -> str:
+    if not key:
+        raise ApiError(400, "invalid_request", "Idempotence-Key header is required", "Idempotence-Key")
+    if len(key) > 64:
+        raise ApiError(400, "invalid_request", "Idempotence-Key is too long", "Idempotence-Key")
+    return key
+
+
+def _request_hash(path: str, body: Any) -> str:
+    return hashlib.sha256(f"{path}\n{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
+
+
+def _stored_response(
+    row: SandboxIdempotenceKey | None, request_hash: str
+) -> tuple[int, dict[str, Any]] | None:
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise ApiError(
+            400, "invalid_request", "Idempotence-Key was used with another request", "Idempotence-Key"
+        )
+    return row.status_code, row.response
+
+
 def idempotent(
     *,
     shop_id: str,
@@ -159,21 +198,11 @@ def idempotent(
     operation: Callable[[], tuple[int, dict[str, Any]]],
 ) -> tuple[int, dict[str, Any]]:
     """Run a POST once per Idempotence-Key: a repeat (even concurrent) gets the first response."""
-    if not key:
-        raise ApiError(400, "invalid_request", "Idempotence-Key header is required", "Idempotence-Key")
-    if len(key) > 64:
-        raise ApiError(400, "invalid_request", "Idempotence-Key is too long", "Idempotence-Key")
-    request_hash = hashlib.sha256(f"{path}\n{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
+    key = _idempotence_key_checked(key)
+    request_hash = _request_hash(path, body)
 
     def stored() -> tuple[int, dict[str, Any]] | None:
-        row = instance_by(SandboxIdempotenceKey, shop_id=shop_id, key=key)
-        if row is None:
-            return None
-        if row.request_hash != request_hash:
-            raise ApiError(
-                400, "invalid_request", "Idempotence-Key was used with another request", "Idempotence-Key"
-            )
-        return row.status_code, row.response
+        return _stored_response(instance_by(SandboxIdempotenceKey, shop_id=shop_id, key=key), request_hash)
 
     previous = stored()
     if previous is not None:
@@ -346,9 +375,21 @@ def sandbox_payment_get(*, shop_id: str, payment_id: str) -> SandboxPayment:
 
 def sandbox_payment_capture(*, shop_id: str, payment_id: str, body: Any) -> SandboxPayment:
     payment = sandbox_payment_lock(shop_id=shop_id, payment_id=payment_id)
+    if _capture(payment, body):
+        update_fields(payment, _CAPTURE_FIELDS)
+        sandbox_notify(event="payment.succeeded", payment=payment)
+    return payment
+
+
+_CAPTURE_FIELDS = ["status", "captured_at", "amount_kopecks"]
+
+
+def _capture(payment: SandboxPayment, body: Any) -> bool:
+    """Capture a locked payment in memory (the caller writes ``_CAPTURE_FIELDS`` and notifies); False
+    if it was captured already. Raises ApiError when it cannot be captured."""
     sandbox_payment_expire(payment)
     if payment.status == SandboxPayment.Status.SUCCEEDED:
-        return payment
+        return False
     if payment.status != SandboxPayment.Status.WAITING_FOR_CAPTURE:
         raise ApiError(400, "invalid_request", f"Payment is {payment.status}, cannot capture")
     if isinstance(body, dict) and body.get("amount") is not None:
@@ -358,9 +399,131 @@ def sandbox_payment_capture(*, shop_id: str, payment_id: str, body: Any) -> Sand
         payment.amount_kopecks = amount
     payment.status = SandboxPayment.Status.SUCCEEDED
     payment.captured_at = timezone.now()
-    update_fields(payment, ["status", "captured_at", "amount_kopecks"])
-    sandbox_notify(event="payment.succeeded", payment=payment)
-    return payment
+    return True
+
+
+@dataclass(frozen=True)
+class _CaptureRequest:
+    shop_id: str
+    payment_id: str
+    key: str
+    path: str
+    request_hash: str
+    body: Any
+
+
+def sandbox_payment_capture_request(
+    *, shop_id: str, payment_id: str, key: str | None, path: str, body: Any
+) -> tuple[int, dict[str, Any]]:
+    """POST /payments/{id}/capture, once per Idempotence-Key. The captures a process's threads receive
+    together run in one transaction (kabinet.core.group_commit): the acquirer stand-in shares the two
+    CPUs of the payments benchmark with the app, so its few statements per capture count too."""
+    request = _CaptureRequest(
+        shop_id, payment_id, _idempotence_key_checked(key), path, _request_hash(path, body), body
+    )
+    return _captures.run(request)
+
+
+class _CaptureAlone(Exception):
+    """This batch has a case the batch does not handle (a repeated key, an error): run each alone."""
+
+
+_LOCK_MANY_SQL = "SELECT {columns} FROM {table} WHERE {pk}{in_ids} ORDER BY {pk}{lock}"
+
+
+def _captures_process(requests_: list[_CaptureRequest]) -> list[tuple[int, dict[str, Any]]]:
+    if len(requests_) == 1:
+        request = requests_[0]
+        return [
+            idempotent(
+                shop_id=request.shop_id,
+                key=request.key,
+                path=request.path,
+                body=request.body,
+                operation=lambda: (
+                    200,
+                    payment_json(
+                        sandbox_payment_capture(
+                            shop_id=request.shop_id, payment_id=request.payment_id, body=request.body
+                        )
+                    ),
+                ),
+            )
+        ]
+    keys = {(r.shop_id, r.key) for r in requests_}
+    if len(keys) != len(requests_):
+        raise _CaptureAlone("a key repeated in the batch")
+    stored = {
+        (row.shop_id, row.key): row
+        for row in SandboxIdempotenceKey.objects.filter(key__in=[r.key for r in requests_])
+        if (row.shop_id, row.key) in keys
+    }
+    results: dict[int, tuple[int, dict[str, Any]]] = {}
+    todo = []
+    for index, request in enumerate(requests_):
+        previous = stored.get((request.shop_id, request.key))
+        if previous is None:
+            todo.append((index, request))
+        elif previous.request_hash != request.request_hash:
+            raise _CaptureAlone("a key used with another request")
+        else:
+            results[index] = (previous.status_code, previous.response)
+    if todo:
+        with transaction.atomic():
+            locked = _payments_lock([r.payment_id for _i, r in todo])
+            captured, stored_keys = [], []
+            for index, request in todo:
+                payment = locked.get(request.payment_id)
+                if payment is None or payment.shop_id != request.shop_id:
+                    raise _CaptureAlone("no such payment")
+                try:
+                    if _capture(payment, request.body):
+                        captured.append(payment)
+                except ApiError as exc:
+                    raise _CaptureAlone(str(exc)) from exc
+                response = payment_json(payment)
+                results[index] = (200, response)
+                stored_keys.append(
+                    SandboxIdempotenceKey(
+                        shop_id=request.shop_id,
+                        key=request.key,
+                        path=request.path,
+                        request_hash=request.request_hash,
+                        status_code=200,
+                        response=response,
+                    )
+                )
+            update_fields_many(captured, _CAPTURE_FIELDS)
+            sandbox_notify_many(event="payment.succeeded", payments=captured)
+            # A concurrent request with one of the keys: this fails on the unique key, and each request
+            # runs again alone (``idempotent`` then answers with the first response).
+            insert_many(stored_keys)
+    return [results[index] for index in range(len(requests_))]
+
+
+@cache
+def _payments_lock_sql(size: int) -> str:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return _LOCK_MANY_SQL.format(
+        columns=row_reader(SandboxPayment).columns,
+        table=sql_table(SandboxPayment),
+        pk=sql_column(SandboxPayment, "id"),
+        in_ids=in_list(size),
+        lock=lock,
+    )
+
+
+def _payments_lock(payment_ids: list[str]) -> dict[str, SandboxPayment]:
+    """Lock the payments' rows in pk order (two batches never deadlock); by id."""
+    ids = sorted(set(payment_ids))
+    with hot_cursor() as cursor:
+        cursor.execute(_payments_lock_sql(in_list_size(len(ids))), in_list_params(ids))
+        rows = cursor.fetchall()
+    reader = row_reader(SandboxPayment)
+    return {payment.id: payment for payment in (reader.instance(row) for row in rows)}
+
+
+_captures: GroupCommit[_CaptureRequest, tuple[int, dict[str, Any]]] = GroupCommit(_captures_process)
 
 
 def sandbox_payment_cancel(*, shop_id: str, payment_id: str) -> SandboxPayment:
@@ -523,27 +686,39 @@ def sandbox_notify(
     """Queue an HTTP notification (sent after commit, retried). Settings or the test card may delay or
     drop it: then only the shop's reconciliation finds out."""
     if refund is not None:
-        obj = refund_json(refund)
-        mode = refund.payment.notify
+        notification, mode = _notification(event, refund_json(refund), refund.payment.notify)
     else:
         assert payment is not None
-        obj = payment_json(payment)
-        mode = payment.notify
+        notification, mode = _notification(event, payment_json(payment), payment.notify)
+    insert(notification)
+    _notification_send_after_commit(notification, mode)
+
+
+def sandbox_notify_many(*, event: str, payments: list[SandboxPayment]) -> None:
+    """``sandbox_notify`` for several payments, their rows in one statement."""
+    queued = [_notification(event, payment_json(payment), payment.notify) for payment in payments]
+    insert_many([notification for notification, _mode in queued])
+    for notification, mode in queued:
+        _notification_send_after_commit(notification, mode)
+
+
+def _notification(event: str, obj: dict[str, Any], mode: str) -> tuple[SandboxNotification, str]:
     setting = settings.SANDBOX_ACQUIRER_NOTIFICATIONS
     if setting in ("delay", "drop"):
         mode = setting
-    now = timezone.now()
-    notification = insert(
-        SandboxNotification(
-            event=event,
-            object_id=obj["id"],
-            body={"type": "notification", "event": event, "object": obj},
-            url=settings.SANDBOX_ACQUIRER_NOTIFICATION_URL,
-            due_at=now
-            + dt.timedelta(seconds=settings.SANDBOX_ACQUIRER_NOTIFY_DELAY_SECONDS if mode == "delay" else 0),
-            dropped=mode == "drop",
-        )
+    delay = settings.SANDBOX_ACQUIRER_NOTIFY_DELAY_SECONDS if mode == "delay" else 0
+    notification = SandboxNotification(
+        event=event,
+        object_id=obj["id"],
+        body={"type": "notification", "event": event, "object": obj},
+        url=settings.SANDBOX_ACQUIRER_NOTIFICATION_URL,
+        due_at=timezone.now() + dt.timedelta(seconds=delay),
+        dropped=mode == "drop",
     )
+    return notification, mode
+
+
+def _notification_send_after_commit(notification: SandboxNotification, mode: str) -> None:
     if mode == "drop":
         return
     pk = notification.pk

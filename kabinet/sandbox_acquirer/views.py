@@ -108,12 +108,12 @@ def api_payment(request: HttpRequest, shop_id: str, payment_id: str) -> tuple[in
 def api_payment_capture(request: HttpRequest, shop_id: str, payment_id: str) -> tuple[int, dict[str, Any]]:
     if request.method != "POST":
         raise ApiError(405, "method_not_allowed", "Use POST")
-    return _post(
-        request,
-        shop_id,
-        lambda body: services.payment_json(
-            services.sandbox_payment_capture(shop_id=shop_id, payment_id=payment_id, body=body)
-        ),
+    return services.sandbox_payment_capture_request(
+        shop_id=shop_id,
+        payment_id=payment_id,
+        key=request.headers.get("Idempotence-Key"),
+        path=request.path,
+        body=_body(request),
     )
 
 
