@@ -185,3 +185,36 @@ def test_in_list_matches_exactly_the_values_given(values) -> None:
         )
         found = [row[0] for row in cursor.fetchall()]
     assert found == sorted({0, 1, 2, 59, 60} & set(values))
+
+
+@pytest.mark.django_db
+def test_insert_many_stores_every_field_type_as_the_orm_reads_it(account) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    from kabinet.payments.models import Payment
+
+    # given: payments with a UUID, datetimes, quotes, Cyrillic and empty values
+    payments = [
+        Payment(
+            public_id=uuid.uuid4(),
+            personal_account=account,
+            amount_kopecks=15_700 * n + 1,
+            method=Payment.Method.CARD,
+            status=Payment.Status.PENDING,
+            idempotency_key=f'k-"{n}"-ключ',
+            receipt_email="" if n else "payer@example.ru",
+            paid_at=timezone.now() - dt.timedelta(days=n, microseconds=n),
+            card_mask="220000******0004",
+        )
+        for n in range(3)
+    ]
+    # when
+    insert_many(payments)
+    # then: read back by the ORM, every field is what was inserted
+    for payment in payments:
+        assert _values(Payment.objects.get(pk=payment.pk)) == _values(payment)
+    transfers = [_transfer(account, "payment:d1"), _transfer(account, "payment:d2")]
+    insert_many(transfers)
+    assert LedgerTransfer.objects.get(pk=transfers[1].pk).value_date == dt.date(2026, 11, 26)
