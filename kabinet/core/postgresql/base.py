@@ -11,11 +11,12 @@ and closed as before.
 
 from __future__ import annotations
 
-import select
 from typing import Any
 
 from django.db.backends.postgresql import base as postgresql
 from psycopg import pq
+
+from kabinet.core.sockets import socket_readable
 
 
 class DatabaseWrapper(postgresql.DatabaseWrapper):  # type: ignore[misc]
@@ -27,13 +28,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):  # type: ignore[misc]
         if (
             pgconn.status == pq.ConnStatus.OK
             and pgconn.transaction_status == pq.TransactionStatus.IDLE
-            and not _readable(pgconn.socket)
+            and not socket_readable(pgconn.socket)
         ):
             return True
         return bool(super().is_usable())
-
-
-def _readable(fd: int) -> bool:
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLPRI)
-    return bool(poller.poll(0))

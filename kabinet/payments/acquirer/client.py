@@ -1,4 +1,4 @@
-"""A client for the YooKassa API v3 protocol, spoken over HTTP with ``urllib3``.
+"""A client for the YooKassa API v3 protocol, spoken over HTTP/1.1 keep-alive connections.
 
 - Basic auth ``shopId:secretKey``; every POST carries an ``Idempotence-Key`` so a retry after a timeout
   never creates a second payment, capture or refund.
@@ -7,8 +7,8 @@
 - Never called inside a database transaction (it can take seconds); services call it before or after.
 
 The base URL and credentials come from settings (ACQUIRER_*); with no variables set, the sandbox
-acquirer on this site. One module-level urllib3 pool manager (thread-safe) keeps connections alive
-between calls; it costs about half of what a ``requests`` call does, and every notification makes two.
+acquirer on this site. Each thread keeps its own connection alive between calls
+(``kabinet.payments.acquirer.keepalive``); every notification makes two calls.
 A ``requests`` session is used instead when the caller passes one or a test mounts a transport adapter
 for the URL (``TRANSPORT_ADAPTERS``); the sandbox's notification deliveries use ``http_session``.
 """
@@ -16,12 +16,12 @@ for the URL (``TRANSPORT_ADAPTERS``); the sandbox's notification deliveries use 
 from __future__ import annotations
 
 import base64
+import http.client
 import json as jsonlib
 import threading
 from typing import Any
 
 import requests
-import urllib3
 from django.conf import settings
 
 from kabinet.core.money import kopecks_to_decimal
@@ -31,6 +31,7 @@ from kabinet.payments.acquirer.interface import (
     AcquirerRefund,
     AcquirerUnavailable,
 )
+from kabinet.payments.acquirer.keepalive import KeepAliveConnections
 
 _local = threading.local()
 
@@ -52,9 +53,9 @@ def http_session() -> requests.Session:
     return session
 
 
-# Connections to the acquirer, shared by the process's threads; no automatic retries: a POST is
+# Keep-alive connections to the acquirer, each thread its own; no automatic retries: a POST is
 # retried only by our code, with its Idempotence-Key.
-_pool = urllib3.PoolManager(num_pools=4, maxsize=32, retries=False)
+_pool = KeepAliveConnections()
 
 
 def _adapter_mounted(url: str) -> bool:
@@ -97,17 +98,15 @@ class AcquirerClient:
             return response.status_code, response.content
         credentials = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
         try:
-            answer = _pool.request(
+            return _pool.request(
                 method,
                 url,
                 body=body,
                 headers={**headers, "Authorization": f"Basic {credentials}"},
-                timeout=urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1]),
-                redirect=False,
+                timeout=self.timeout,
             )
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise AcquirerUnavailable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
-        return answer.status, answer.data
 
     def _request(
         self,

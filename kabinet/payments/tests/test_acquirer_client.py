@@ -126,7 +126,7 @@ def test_notification_parsing() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("transport", ["urllib3 pool", "requests session"])
+@pytest.mark.parametrize("transport", ["keep-alive connections", "requests session"])
 def test_client_over_real_http(live_server, settings, transport) -> None:
     # given: the sandbox served by a real HTTP server; the client's own connection pool (production)
     # or a caller's requests session (closed at the end)
