@@ -212,7 +212,8 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     if isinstance(value, Jsonb):  # a JSONField's value, adapted with the field's encoder
-        return json.loads(value.dumps(value.obj))
+        dumps: Any = value.dumps
+        return json.loads(dumps(value.obj))
     raise TypeError(f"cannot pass {type(value).__name__} in a JSON row")
 
 

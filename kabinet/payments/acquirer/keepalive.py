@@ -11,6 +11,7 @@ our code, with its Idempotence-Key. HTTPS verifies the certificate with the defa
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import weakref
 from urllib.parse import urlsplit
@@ -58,7 +59,8 @@ class KeepAliveConnections:
         try:
             if connection.sock is None:
                 connection.connect()  # within the connect timeout
-                connection.sock.settimeout(timeout[1])
+                sock: socket.socket = connection.sock  # type: ignore[assignment]
+                sock.settimeout(timeout[1])
             connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
