@@ -6,14 +6,15 @@ end through the HTTP endpoint of a production WSGI server, on PostgreSQL.
 What runs (all on 127.0.0.1):
 - a fresh database ``BENCH_PAYMENTS_DATABASE_URL`` (default .../kabinet_bench_payments, dropped and created);
 - two WSGI servers (granian by default, BENCH_SERVER=gunicorn for gunicorn gthread; persistent DB
-  connections): the app, and the sandbox acquirer
-  (the same project) standing in for the acquirer's API; its own notifications are switched off;
+  connections; extra granian options in BENCH_GRANIAN_EXTRA): the app (1 process x 48 threads), and the
+  sandbox acquirer (the same project, 1 x 24) standing in for the acquirer's API; its own notifications
+  are switched off;
 - 200 card payments (NOTIFICATIONS) on 10 accounts, each authorised at the acquirer (waiting_for_capture,
   a different card each so the 30-minute same-card rule does not cancel them);
 - first a warm-up (WARMUP more payments on their own accounts and cards, not measured), so every server
   thread has run the whole path and its statements are prepared, as in a server up for a while;
-- every notification POSTed at once (CONCURRENCY client threads, each on a keep-alive connection of its
-  own, all driven by one thread: a minimal HTTP/1.1 client, see ``_fire``).
+- every notification POSTed at once (CONCURRENCY keep-alive connections, all driven by one client thread:
+  a minimal HTTP/1.1 client, see ``_fire``).
   For each, the app fetches the payment from the acquirer's API, checks the card rules, captures it
   (another API call) and credits it;
 - then the same 200 notifications again (a replay must credit nothing).
@@ -56,15 +57,16 @@ DATABASE_URL = os.environ.get(
     "BENCH_PAYMENTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kabinet_bench_payments"
 )
 REDIS_URL = os.environ.get("BENCH_PAYMENTS_REDIS_URL", "redis://127.0.0.1:6379/14")
-# The app: one process of 48 threads. Its threads mostly wait for the acquirer's API, and the
+# One process per server, many threads. The app's threads mostly wait for the acquirer's API, and the
 # notifications that meet at the same step in one process are decided or credited in one transaction
-# (kabinet.core.group_commit): one process of 48 made batches about twice as large as two of 24 and did
-# 1.1-1.15 times as many notifications a second here (2026-11-26). 48 app + 2 x 12 sandbox threads hold
-# 72 database connections, under PostgreSQL's default max_connections of 100.
+# (kabinet.core.group_commit); the sandbox's captures likewise. One app process of 48 threads did
+# 1.1-1.15 times as many notifications a second as two of 24 here, and one sandbox process of 24 spent
+# less CPU per capture than two of 12 (2026-11-26). 48 + 24 threads hold 72 database connections, under
+# PostgreSQL's default max_connections of 100.
 APP_WORKERS = int(os.environ.get("BENCH_APP_WORKERS", "1"))
 APP_THREADS = int(os.environ.get("BENCH_APP_THREADS", "48"))
-SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", "2"))
-SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", "12"))
+SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", "1"))
+SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", "24"))
 SERVER = os.environ.get("BENCH_SERVER", "granian")  # granian (WSGI) | gunicorn (gthread)
 # Payments processed before the measurement, about six per app server thread.
 WARMUP = int(os.environ.get("BENCH_NOTIFY_WARMUP", str(APP_WORKERS * APP_THREADS * 6)))
@@ -365,6 +367,18 @@ def _check() -> dict[str, Any]:
     }
 
 
+def _batches(ids: list[str]) -> dict[str, int]:
+    """How many transactions decided and credited these payments: a batch (kabinet.core.group_commit)
+    stamps all its payments with one time."""
+    from kabinet.payments.models import Payment
+
+    measured = Payment.objects.filter(acquirer_payment_id__in=ids)
+    return {
+        "decisions": measured.values("paid_at").distinct().count(),
+        "credits": measured.values("credited_at").distinct().count(),
+    }
+
+
 def _cpu(app_session: int, sandbox_session: int) -> dict[str, float]:
     return {
         "app": session_cpu_seconds({app_session}),
@@ -421,6 +435,7 @@ def main() -> int:
         cpu = {k: v - before[k] for k, v in _cpu(app.pid, sandbox.pid).items()}
         cpu_used = cpu["app"] + cpu["sandbox"]
         first = _check()
+        batches = _batches(ids)
         replay_elapsed, replay_statuses, _lat = _fire(url, ids, min(CONCURRENCY, len(ids)))
         second = _check()
     finally:
@@ -454,6 +469,9 @@ def main() -> int:
             f"{SANDBOX_WORKERS} x {SANDBOX_THREADS} (sandbox acquirer)"
         ),
         "notifications_load_average": round(os.getloadavg()[0], 1),
+        # transactions that decided and credited the measured payments (batches of concurrent ones)
+        "notifications_decision_transactions": batches["decisions"],
+        "notifications_credit_transactions": batches["credits"],
         # CPU of the app and sandbox servers per notification (PostgreSQL not included): with 2 idle
         # cores the servers alone could do at most 2 / this many notifications per second.
         "notifications_server_cpu_ms_each": round(cpu_used / NOTIFICATIONS * 1000, 1),
