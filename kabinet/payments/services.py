@@ -50,7 +50,7 @@ from kabinet.core.sql_rows import (
     update_fields,
     update_fields_many,
 )
-from kabinet.core.stored_text import stored_text
+from kabinet.core.stored_text import in_operator_language, stored_text
 from kabinet.core.task_batches import TaskBatcher
 from kabinet.payments.acquirer.client import acquirer_client
 from kabinet.payments.acquirer.interface import (
@@ -447,11 +447,15 @@ def _payment_decide_capture(*, payment: Payment, remote: AcquirerPayment) -> tup
     return _capture_decisions.run((payment.pk, remote))
 
 
+@in_operator_language
 def _payments_decide_capture(items: list[tuple[int, AcquirerPayment]]) -> list[tuple[str, Payment]]:
     """``_payment_decide_capture`` for several payments (pk, the acquirer's object, already matched),
     in one transaction: the cards' locks, the payments' row locks, one same-card lookup for all the
     cards, then the decisions recorded in order; a later payment from a card that an earlier one in the
-    batch paid with is refused as it would be one transaction later."""
+    batch paid with is refused as it would be one transaction later.
+
+    A refusal's reason is kept with the payment in the operator's language (``kabinet.core.stored_text``),
+    whichever request's thread leads the batch: the payer's own page, or a notification."""
     now = timezone.now()
     rules = payment_rules_get()  # read before the locks: the transaction stays short
     decisions: dict[int, str] = {}

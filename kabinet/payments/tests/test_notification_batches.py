@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from django.utils import translation
 
 from kabinet.billing.models import LedgerAccount, LedgerTransfer, PersonalAccount
 from kabinet.billing.tests.factories import PersonalAccountFactory
@@ -60,9 +61,11 @@ def test_a_batch_of_decisions_refuses_a_second_payment_from_one_card(acquirer) -
     first = _authorised(account, "d-1", "100")
     second = _authorised(account, "d-2", "200")
     third = _authorised(account, "d-3", "300", card=VISA)
-    # when: their notifications are decided in one batch (the first one twice)
+    # when: their notifications are decided in one batch (the first one twice), led by a thread that
+    # last served an English page
     items = [(p.pk, _remote(p)) for p in (first, second, third, first)]
-    decisions = _payments_decide_capture(items)
+    with translation.override("en"):
+        decisions = _payments_decide_capture(items)
     # then: as one after another: the card's second payment is refused, the replay repeats the decision
     assert [action for action, _payment in decisions] == ["capture", "cancel", "capture", "capture"]
     first.refresh_from_db()
@@ -70,6 +73,7 @@ def test_a_batch_of_decisions_refuses_a_second_payment_from_one_card(acquirer) -
     third.refresh_from_db()
     assert first.status == third.status == Payment.Status.WAITING_FOR_CAPTURE
     assert first.card_mask == "220000******0004" and third.card_brand == "VISA"
+    # the reason is kept in the operator's language
     assert second.cancel_reason.startswith("С одной карты можно платить не чаще одного раза в 30 минут.")
     assert first.paid_at is not None and second.paid_at is not None
     assert PaymentEvent.objects.filter(payment=first, kind="paid").count() == 1
