@@ -311,7 +311,8 @@ def _payment_register_at_acquirer(
             locked = payment_lock(payment_id=payment.pk)
             if locked.status == Payment.Status.CREATED:
                 locked.status = Payment.Status.CANCELED
-                locked.cancel_reason = _("Банк отклонил создание платежа.")
+                # kept in the operator's language; the payer reads the error below in theirs
+                locked.cancel_reason = stored_text(gettext_lazy("Банк отклонил создание платежа."))
                 locked.save(update_fields=["status", "cancel_reason", "updated_at"])
                 _event(locked, PaymentEvent.Kind.CANCELED, locked.cancel_reason)
         raise DomainError(
@@ -572,7 +573,7 @@ def _payment_apply_remote(*, payment: Payment, remote: AcquirerPayment) -> tuple
             locked.status = Payment.Status.CANCELED
             if not locked.cancel_reason:
                 locked.cancel_reason = CANCELLATION_REASONS.get(
-                    remote.cancellation_reason, _("Платёж отменён.")
+                    remote.cancellation_reason, stored_text(gettext_lazy("Платёж отменён."))
                 )
             fields = ["status", "cancel_reason", *_record_card(locked, remote)]
             locked.save(update_fields=[*fields, "updated_at"])

@@ -523,3 +523,21 @@ def test_a_replay_for_a_credited_payment_asks_the_acquirer_and_writes_nothing(ac
     assert len(queries) == 2  # our payment, the sandbox's payment
     assert LedgerTransfer.objects.filter(key=f"payment:{payment.public_id}").count() == 1
     assert _balance(account) == 50000
+
+
+def test_a_refused_creation_keeps_its_reason_in_the_operators_language(acquirer, settings) -> None:
+    from django.utils import translation
+
+    from kabinet.core.exceptions import DomainError
+
+    # given: the acquirer refuses to create payments (here: our credentials are wrong)
+    settings.ACQUIRER_SECRET_KEY = "wrong"
+    # when: a payer reading the site in English starts a payment
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        payment_initiate(personal_account=_account(), amount="157", idempotency_key="k-refused")
+    # then: the payer reads why in English; the payment keeps the reason in Russian for everyone
+    assert str(refused.value) == "The bank declined to create the payment. Try later."
+    payment = Payment.objects.get(idempotency_key="k-refused")
+    assert payment.status == Payment.Status.CANCELED
+    assert payment.cancel_reason == "Банк отклонил создание платежа."
+    assert payment.events.get(kind="canceled").message == "Банк отклонил создание платежа."
