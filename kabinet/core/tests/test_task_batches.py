@@ -71,3 +71,19 @@ def test_flush_publishes_what_waits_in_the_callers_thread(settings) -> None:
     batcher.flush()
 
     assert batches == [[7]]
+
+
+def test_submit_many_queues_every_item_and_publishes_them_together(settings) -> None:
+    # eager: the whole list at once, in the caller's thread; nothing for an empty list
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    published: list[list[int]] = []
+    TaskBatcher(published.append).submit_many([1, 2, 3])
+    TaskBatcher(published.append).submit_many([])
+    assert published == [[1, 2, 3]]
+    # with a broker: queued, then one batch from the background thread
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    batches: list[list[int]] = []
+    batcher = TaskBatcher(batches.append, linger_seconds=0.05)
+    batcher.submit_many([4, 5, 6])
+    _wait_for(lambda: sum(len(b) for b in batches) == 3)
+    assert batches == [[4, 5, 6]]
