@@ -48,6 +48,28 @@ def _notify_concurrently(body: dict, n: int = 10) -> list[str]:
     return results
 
 
+def _handle_all_at_once(bodies: list[dict]) -> list[str]:
+    """Each body handled in a thread of its own, all released together; the errors raised."""
+    barrier = threading.Barrier(len(bodies))
+    errors: list[str] = []
+
+    def worker(body: dict) -> None:
+        try:
+            barrier.wait()
+            payment_notification_handle(body=body)
+        except Exception as exc:  # collected and asserted by the caller
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 @pytest.mark.parametrize("event", ["payment.waiting_for_capture", "payment.succeeded"])
 def test_ten_concurrent_notifications_credit_once(acquirer, settings, event) -> None:
     # given: a confirmed payment whose own notifications are dropped
@@ -89,23 +111,7 @@ def test_two_payments_from_one_card_at_once_capture_only_one(acquirer, settings)
         for p in (first, second)
     ]
     # when: both notifications (five copies each) arrive at once
-    barrier = threading.Barrier(10)
-    errors: list[str] = []
-
-    def worker(body: dict) -> None:
-        try:
-            barrier.wait()
-            payment_notification_handle(body=body)
-        except Exception as exc:
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(bodies[i % 2],)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _handle_all_at_once([bodies[i % 2] for i in range(10)])
     # then: exactly one is captured and credited, the other cancelled with the same-card reason
     assert errors == []
     statuses = sorted(Payment.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
@@ -143,23 +149,7 @@ def test_many_payments_notified_at_once_are_each_credited_once(acquirer, setting
         }
         for p in payments
     ] * 2
-    barrier = threading.Barrier(len(bodies))
-    errors: list[str] = []
-
-    def worker(body: dict) -> None:
-        try:
-            barrier.wait()
-            payment_notification_handle(body=body)
-        except Exception as exc:
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _handle_all_at_once(bodies)
     # then: each payment credited exactly once; each account holds exactly its payments
     assert errors == []
     assert (
