@@ -58,9 +58,10 @@ class KeepAliveConnections:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             if connection.sock is None:
-                connection.connect()  # within the connect timeout
-                sock: socket.socket = connection.sock  # type: ignore[assignment]
-                sock.settimeout(timeout[1])
+                connection.timeout = timeout[0]  # connect within this
+                connection.connect()
+            sock: socket.socket = connection.sock  # type: ignore[assignment]
+            sock.settimeout(timeout[1])  # then each answer within this
             connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()

@@ -155,3 +155,16 @@ def test_an_acquirer_that_does_not_answer_in_time_is_unavailable() -> None:
             _client(port, KeepAliveConnections()).payment_get(payment_id="p-1")
     finally:
         server.close()
+
+
+def test_each_call_has_its_own_read_timeout_on_a_reused_connection() -> None:
+    server = Server(delay=0.3)
+    try:
+        pool = KeepAliveConnections()
+        assert (
+            _client(server.port, pool, timeout=(1.0, 2.0)).payment_get(payment_id="p-1").status == "pending"
+        )
+        with pytest.raises(AcquirerUnavailable):
+            _client(server.port, pool, timeout=(1.0, 0.1)).payment_get(payment_id="p-1")
+    finally:
+        server.close()
