@@ -45,7 +45,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.core.money import format_kopecks
 from kabinet.core.prepared import hot_cursor
 from kabinet.core.sql_names import sql_column, sql_table
-from kabinet.core.sql_rows import instance_get_or_create
+from kabinet.core.sql_rows import in_list, in_list_params, in_list_size, instance_get_or_create
 from kabinet.core.stored_text import stored_text
 from kabinet.payments.hooks import RefundNote
 
@@ -131,12 +131,12 @@ def bonus_points_for_amount(*, amount_kopecks: int, rule: BonusRule) -> int:
 _LINKS_SQL = (
     "SELECT {link}.{account}, {link}.{user}, {link}.{method} FROM {link} "
     "INNER JOIN {users} ON {link}.{user} = {users}.{user_pk} "
-    "WHERE {link}.{account} IN ({marks}) AND {users}.{is_staff} = %s ORDER BY {link}.{account}, {link}.{link_pk}"
+    "WHERE {link}.{account}{in_accounts} AND {users}.{is_staff} = %s ORDER BY {link}.{account}, {link}.{link_pk}"
 )
 
 
 @cache
-def _subscriber_links_sql(accounts: int) -> str:
+def _subscriber_links_sql(size: int) -> str:
     user_model = get_user_model()
     return _LINKS_SQL.format(
         link=sql_table(PersonalAccountLink),
@@ -147,7 +147,7 @@ def _subscriber_links_sql(accounts: int) -> str:
         users=sql_table(user_model),
         user_pk=sql_column(user_model, "id"),
         is_staff=sql_column(user_model, "is_staff"),
-        marks=", ".join(["%s"] * accounts),
+        in_accounts=in_list(size),
     )
 
 
@@ -155,7 +155,9 @@ def _subscriber_links(account_ids: list[int]) -> list[tuple[int, int, str]]:
     """(account, user, method) of the subscribers (not staff) linked to these accounts, by account and
     link. One hand-written statement: it runs for every credited payment made without logging in."""
     with hot_cursor() as cursor:
-        cursor.execute(_subscriber_links_sql(len(account_ids)), [*account_ids, False])
+        cursor.execute(
+            _subscriber_links_sql(in_list_size(len(account_ids))), [*in_list_params(account_ids), False]
+        )
         return [(int(a), int(u), str(m)) for a, u, m in cursor.fetchall()]
 
 

@@ -265,22 +265,10 @@ def cards_last_paid_at(
     return last
 
 
-def payment_card_refusal(
-    *, payment: Payment, card: CardInfo, rules: PaymentRules, now: dt.datetime | None = None
-) -> str:
-    """Why this card may not pay this payment ("" if it may). Checked after the payer confirmed the
-    payment at the acquirer and before capture: a refusal cancels the payment, no money is taken."""
-    now = now or timezone.now()
-    last_paid_at = None
-    if rules.same_card_interval_minutes:
-        since = now - dt.timedelta(minutes=rules.same_card_interval_minutes)
-        found = cards_last_paid_at(fingerprints=[card.fingerprint], since=since, other_than=[payment.pk])
-        last_paid_at = found.get(card.fingerprint)
-    return card_refusal(card=card, rules=rules, last_paid_at=last_paid_at)
-
-
 def card_refusal(*, card: CardInfo, rules: PaymentRules, last_paid_at: dt.datetime | None) -> str:
-    """``payment_card_refusal`` given when the card last paid within the same-card interval (or None)."""
+    """Why this card may not pay ("" if it may), given when it last paid within the same-card interval
+    (``cards_last_paid_at``; None if it did not). Checked after the payer confirmed the payment at the
+    acquirer and before capture: a refusal cancels the payment, no money is taken."""
     brands = PaymentRules.split(rules.allowed_card_brands)
     if brands and card.brand not in brands:
         return _("Карты %(brand)s не принимаются. Принимаются: %(brands)s.") % {

@@ -10,24 +10,18 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kabinet.core.group_commit import GroupCommit
-from kabinet.core.prepared import hot_cursor
-from kabinet.core.sql_names import sql_column, sql_table
 from kabinet.core.sql_rows import (
-    in_list,
-    in_list_params,
-    in_list_size,
     insert,
     insert_many,
     instance_by,
-    row_reader,
+    instances_by_pks,
     update_fields,
     update_fields_many,
 )
@@ -428,9 +422,6 @@ class _CaptureAlone(Exception):
     """This batch has a case the batch does not handle (a repeated key, an error): run each alone."""
 
 
-_LOCK_MANY_SQL = "SELECT {columns} FROM {table} WHERE {pk}{in_ids} ORDER BY {pk}{lock}"
-
-
 def _captures_process(requests_: list[_CaptureRequest]) -> list[tuple[int, dict[str, Any]]]:
     if len(requests_) == 1:
         request = requests_[0]
@@ -470,7 +461,8 @@ def _captures_process(requests_: list[_CaptureRequest]) -> list[tuple[int, dict[
             results[index] = (previous.status_code, previous.response)
     if todo:
         with transaction.atomic():
-            locked = _payments_lock([r.payment_id for _i, r in todo])
+            # the rows locked in pk order: two batches never deadlock
+            locked = instances_by_pks(SandboxPayment, [r.payment_id for _i, r in todo], lock=True)
             captured, stored_keys = [], []
             for index, request in todo:
                 payment = locked.get(request.payment_id)
@@ -499,28 +491,6 @@ def _captures_process(requests_: list[_CaptureRequest]) -> list[tuple[int, dict[
             # runs again alone (``idempotent`` then answers with the first response).
             insert_many(stored_keys)
     return [results[index] for index in range(len(requests_))]
-
-
-@cache
-def _payments_lock_sql(size: int) -> str:
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return _LOCK_MANY_SQL.format(
-        columns=row_reader(SandboxPayment).columns,
-        table=sql_table(SandboxPayment),
-        pk=sql_column(SandboxPayment, "id"),
-        in_ids=in_list(size),
-        lock=lock,
-    )
-
-
-def _payments_lock(payment_ids: list[str]) -> dict[str, SandboxPayment]:
-    """Lock the payments' rows in pk order (two batches never deadlock); by id."""
-    ids = sorted(set(payment_ids))
-    with hot_cursor() as cursor:
-        cursor.execute(_payments_lock_sql(in_list_size(len(ids))), in_list_params(ids))
-        rows = cursor.fetchall()
-    reader = row_reader(SandboxPayment)
-    return {payment.id: payment for payment in (reader.instance(row) for row in rows)}
 
 
 _captures: GroupCommit[_CaptureRequest, tuple[int, dict[str, Any]]] = GroupCommit(_captures_process)

@@ -16,6 +16,7 @@ from kabinet.core.sql_rows import (
     insert_unless_conflict,
     instance_by,
     instance_get_or_create,
+    instances_by_pks,
     update_fields,
     update_fields_many,
 )
@@ -218,3 +219,16 @@ def test_insert_many_stores_every_field_type_as_the_orm_reads_it(account) -> Non
     transfers = [_transfer(account, "payment:d1"), _transfer(account, "payment:d2")]
     insert_many(transfers)
     assert LedgerTransfer.objects.get(pk=transfers[1].pk).value_date == dt.date(2026, 11, 26)
+
+
+@pytest.mark.django_db
+def test_instances_by_pks_reads_each_as_the_orm_does_and_leaves_out_missing_keys(account) -> None:
+    other = personal_account_open(customer=Customer.objects.create(), service_kind="tv")
+
+    with transaction.atomic():
+        found = instances_by_pks(PersonalAccount, [other.pk, account.pk, 0, other.pk], lock=True)
+
+    assert list(found) == sorted([account.pk, other.pk])
+    for pk, instance in found.items():
+        assert _values(instance) == _values(PersonalAccount.objects.get(pk=pk))
+    assert instances_by_pks(PersonalAccount, []) == {}
